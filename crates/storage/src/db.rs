@@ -1,0 +1,189 @@
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::{Result, StorageError};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database engine a [`Storage`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Javelin's storage. Cheap to clone: it shares one connection pool.
+#[derive(Clone, Debug)]
+pub struct Storage {
+    pub(crate) db: Db,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Db {
+    Sqlite { pool: SqlitePool, path: PathBuf },
+    Postgres(PgPool),
+}
+
+/// Runs the same body against whichever pool the storage holds. The body is compiled once
+/// per backend, so each query is written once but type-checked for both.
+macro_rules! with_pool {
+    ($storage:expr, |$pool:ident| $body:expr) => {
+        match &$storage.db {
+            $crate::db::Db::Sqlite { pool: $pool, .. } => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// Opens a transaction that will write. SQLite needs `BEGIN IMMEDIATE` here: a deferred
+/// transaction that reads and then writes fails with `SQLITE_BUSY_SNAPSHOT` under WAL when
+/// another writer got in between, and the busy timeout does not help.
+pub(crate) trait BeginWrite {
+    type Database: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<Transaction<'static, Self::Database>, sqlx::Error>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<Transaction<'static, Sqlite>, sqlx::Error>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Database = Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<Transaction<'static, Postgres>, sqlx::Error>> + Send {
+        self.begin()
+    }
+}
+
+impl Storage {
+    /// Connects to `url`: `sqlite://path/to/file.db` (file and folder created when missing)
+    /// or `postgres://…`. Does not migrate; call [`Storage::migrate`].
+    pub async fn connect(url: &str) -> Result<Self> {
+        match url.split_once(':').map(|(scheme, _)| scheme) {
+            Some("sqlite") => Self::connect_sqlite(url).await,
+            Some("postgres" | "postgresql") => Self::connect_postgres(url).await,
+            _ => Err(StorageError::InvalidUrl(
+                "expected a URL starting with sqlite:// or postgres://".into(),
+            )),
+        }
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|err| StorageError::InvalidUrl(err.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let path = options.get_filename().to_path_buf();
+        if path.as_os_str().is_empty() || path.starts_with(":memory:") {
+            return Err(StorageError::InvalidUrl(
+                "an in-memory SQLite database would lose everything at exit; give a file path"
+                    .into(),
+            ));
+        }
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|err| {
+                StorageError::InvalidUrl(format!("cannot create folder {}: {err}", dir.display()))
+            })?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            db: Db::Sqlite { pool, path },
+        })
+    }
+
+    async fn connect_postgres(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|err| StorageError::InvalidUrl(err.to_string()))?
+            .application_name("javelin");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            db: Db::Postgres(pool),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations. Safe when several instances start at once:
+    /// PostgreSQL serialises them with an advisory lock (inside sqlx), SQLite with a lock
+    /// file beside the database.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.db {
+            Db::Sqlite { pool, path } => {
+                let lock = lock_file(path).await?;
+                let result = SQLITE_MIGRATIONS.run(pool).await;
+                drop(lock);
+                result?;
+            }
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        with_pool!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, |pool| pool.close().await)
+    }
+}
+
+/// Takes an exclusive lock on `<database>.lock`, waiting for another process that holds it.
+async fn lock_file(db_path: &Path) -> Result<File> {
+    let mut path = db_path.as_os_str().to_owned();
+    path.push(".lock");
+    let path = PathBuf::from(path);
+    let display = path.display().to_string();
+    let error = |source| StorageError::LockFile {
+        path: display.clone(),
+        source,
+    };
+    tokio::task::spawn_blocking(move || {
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(|join| error(std::io::Error::other(join)))?
+    .map_err(error)
+}

@@ -1,0 +1,24 @@
+//! Javelin's storage: one interface over embedded SQLite and PostgreSQL.
+//!
+//! [`Storage`] holds a pool of one of the two backends, chosen from the database URL at start.
+//! Each query is written once in portable SQL (`$N` placeholders, `RETURNING`, `ON CONFLICT`)
+//! and runs on either pool through [`with_pool!`]; times are bound from Rust, never `now()`.
+//! The contract tests in `tests/` run the same suite on both backends.
+
+mod db;
+mod error;
+mod platforms;
+mod sessions;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod timestamp;
+mod users;
+
+pub use db::{Backend, Storage};
+pub use error::StorageError;
+pub use platforms::{NewPlatform, Platform};
+pub use sessions::{NewSession, SessionRecord};
+pub use timestamp::Timestamp;
+pub use users::{NewUser, Role, User, UserLogin};
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -1,0 +1,144 @@
+use crate::db::with_pool;
+use crate::{Result, Storage, StorageError, Timestamp, User};
+
+pub struct NewSession<'a> {
+    /// SHA-256 of the cookie token; the token itself is never stored.
+    pub token_hash: &'a [u8],
+    pub user_id: i64,
+    pub csrf_token: &'a str,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A live session and its user.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SessionRecord {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub csrf_token: String,
+    pub expires_at: Timestamp,
+}
+
+impl Storage {
+    pub async fn create_session(&self, new: &NewSession<'_>) -> Result<()> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(new.token_hash)
+            .bind(new.user_id)
+            .bind(new.csrf_token)
+            .bind(new.created_at)
+            .bind(new.expires_at)
+            .execute(pool)
+            .await
+            .map_err(StorageError::conflict_on("session token"))?;
+        });
+        Ok(())
+    }
+
+    /// The session with this token hash, if it has not expired at `now`.
+    pub async fn find_session(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<SessionRecord>> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT u.id, u.email, u.role, u.created_at, s.csrf_token, s.expires_at
+                 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = $1 AND s.expires_at > $2",
+            )
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?)
+        })
+    }
+
+    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
+        with_pool!(self, |pool| {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Removes sessions that expired before `now`; returns how many.
+    pub async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                .bind(now)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
+    /// Stores a new API token (its SHA-256) for a user; returns the token's id.
+    pub async fn create_api_token(
+        &self,
+        user_id: i64,
+        token_hash: &[u8],
+        label: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        with_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "INSERT INTO api_tokens (user_id, token_hash, label, created_at)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(user_id)
+            .bind(token_hash)
+            .bind(label)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+            .map_err(StorageError::conflict_on("API token"))
+        })
+    }
+
+    /// The owner of an unrevoked API token. Records the use at most once a minute, so
+    /// that a busy script does not turn every read into a write.
+    pub async fn use_api_token(&self, token_hash: &[u8], now: Timestamp) -> Result<Option<User>> {
+        with_pool!(self, |pool| {
+            let user: Option<User> = sqlx::query_as(
+                "SELECT u.id, u.email, u.role, u.created_at
+                 FROM api_tokens t JOIN users u ON u.id = t.user_id
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+            )
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await?;
+            if user.is_some() {
+                sqlx::query(
+                    "UPDATE api_tokens SET last_used_at = $2
+                     WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < $3)",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .bind(now - time::Duration::minutes(1))
+                .execute(pool)
+                .await?;
+            }
+            Ok(user)
+        })
+    }
+
+    /// Revokes an API token; returns whether a live token was revoked.
+    pub async fn revoke_api_token(&self, token_hash: &[u8], now: Timestamp) -> Result<bool> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+            )
+            .bind(token_hash)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+}
