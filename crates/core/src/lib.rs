@@ -1,1 +1,9 @@
+//! What Javelin does, independent of HTTP and the command line: accounts and sign-in, the
+//! supported platforms. The web and CLI layers call these services; the services call storage.
 
+pub mod accounts;
+pub mod platforms;
+mod tokens;
+
+pub use accounts::{AccountError, Accounts, LoginError, NewSessionToken};
+pub use platforms::{ConnectionStatus, PlatformCard};

@@ -68,7 +68,7 @@ impl TestDatabase {
 }
 
 impl Storage {
-    async fn execute_unprepared(&self, sql: &str) -> crate::Result<()> {
+    pub async fn execute_unprepared(&self, sql: &str) -> crate::Result<()> {
         crate::db::with_pool!(self, |pool| {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
                 .execute(pool)

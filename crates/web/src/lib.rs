@@ -1,1 +1,49 @@
+//! Javelin's web layer: the HTML pages, the JSON API under `/api/v1`, and operations endpoints.
+//!
+//! Handlers are thin: they read the request, call a service from `javelin-core`, and render.
+//! Which routes need a signed-in user is decided by the structure of the router in
+//! [`routes`]: every route lives in either the public table or the protected one.
 
+mod api;
+mod assets;
+mod auth;
+mod cookies;
+mod csrf;
+mod error;
+mod flash;
+mod metrics;
+mod ops;
+mod pages;
+mod routes;
+
+use std::sync::Arc;
+
+use javelin_core::Accounts;
+use javelin_storage::Storage;
+use url::Url;
+
+pub use metrics::Metrics;
+pub use routes::{Access, RouteInfo, route_table, router};
+
+/// Settings the web layer needs from the configuration.
+#[derive(Clone, Debug)]
+pub struct WebSettings {
+    /// Where users reach Javelin; the base for redirects after OAuth.
+    pub frontend_url: Url,
+}
+
+impl WebSettings {
+    /// Cookies are marked `Secure` when Javelin is served over HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.frontend_url.scheme() == "https"
+    }
+}
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Storage,
+    pub accounts: Accounts,
+    pub settings: Arc<WebSettings>,
+    pub metrics: Arc<Metrics>,
+}

@@ -1,0 +1,206 @@
+//! Validated configuration. A bad value stops the start with one line naming the variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use tracing_subscriber::EnvFilter;
+use url::Url;
+
+use crate::cli::Settings;
+
+/// A setting that cannot be used: which one, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{var} (--{flag}): {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub flag: &'static str,
+    pub problem: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone)]
+pub struct AdminSeed {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub frontend_url: Url,
+    pub amazon_oauth_redirect_uri: Url,
+    pub admin: Option<AdminSeed>,
+    pub log_filter: String,
+    pub log_format: LogFormat,
+}
+
+impl std::fmt::Debug for Config {
+    /// Shows what an operator needs to check a deployment, never a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database", &redacted_database_url(&self.database_url))
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("frontend_url", &self.frontend_url.as_str())
+            .field(
+                "amazon_oauth_redirect_uri",
+                &self.amazon_oauth_redirect_uri.as_str(),
+            )
+            .field(
+                "admin_email",
+                &self.admin.as_ref().map(|admin| &admin.email),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+fn error(var: &'static str, flag: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        flag,
+        problem: problem.into(),
+    }
+}
+
+impl Config {
+    pub fn from_settings(settings: Settings) -> Result<Self, ConfigError> {
+        let database_url = match settings.database_url.filter(|url| !url.trim().is_empty()) {
+            Some(url) => check_database_url(url.trim())?,
+            None => format!(
+                "sqlite://{}",
+                settings.data_dir.join("javelin.db").display()
+            ),
+        };
+        let listen = settings.listen.parse::<SocketAddr>().map_err(|_| {
+            error(
+                "JAVELIN_LISTEN",
+                "listen",
+                format!(
+                    "{:?} is not an address and port; expected e.g. 127.0.0.1:8000 or 0.0.0.0:8000",
+                    settings.listen
+                ),
+            )
+        })?;
+        let frontend_url = http_url("FRONTEND_URL", "frontend-url", &settings.frontend_url)?;
+        let amazon_oauth_redirect_uri = http_url(
+            "AMAZON_OAUTH_REDIRECT_URI",
+            "amazon-oauth-redirect-uri",
+            &settings.amazon_oauth_redirect_uri,
+        )?;
+        let admin = admin_seed(settings.admin_email, settings.admin_password)?;
+        EnvFilter::try_new(&settings.log).map_err(|err| {
+            error(
+                "JAVELIN_LOG",
+                "log",
+                format!("{:?} is not a log filter: {err}", settings.log),
+            )
+        })?;
+        let log_format = match settings.log_format.as_str() {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(error(
+                    "JAVELIN_LOG_FORMAT",
+                    "log-format",
+                    format!("{other:?} is not one of: pretty, json"),
+                ));
+            }
+        };
+        Ok(Self {
+            database_url,
+            data_dir: settings.data_dir,
+            listen,
+            frontend_url,
+            amazon_oauth_redirect_uri,
+            admin,
+            log_filter: settings.log,
+            log_format,
+        })
+    }
+}
+
+fn check_database_url(url: &str) -> Result<String, ConfigError> {
+    let problem = |what: &str| error("DATABASE_URL", "database-url", what.to_owned());
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| problem("expected sqlite://PATH or postgres://USER@HOST/DATABASE"))?;
+    match scheme {
+        "sqlite" if rest.is_empty() => Err(problem(
+            "sqlite:// needs a file path, e.g. sqlite://./data/javelin.db",
+        )),
+        "sqlite" => Ok(url.to_owned()),
+        "postgres" | "postgresql" => {
+            Url::parse(url)
+                .map_err(|err| problem(&format!("not a valid PostgreSQL URL ({err})")))?;
+            Ok(url.to_owned())
+        }
+        // The rest of the URL may hold a password: name only the scheme.
+        other => Err(problem(&format!(
+            "unsupported scheme {other:?}; use sqlite:// or postgres://"
+        ))),
+    }
+}
+
+fn http_url(var: &'static str, flag: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|err| {
+        error(
+            var,
+            flag,
+            format!("{value:?} is not a URL ({err}); expected e.g. https://oms.example.com"),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(error(
+            var,
+            flag,
+            format!("{value:?} must be an http:// or https:// URL with a host"),
+        ));
+    }
+    Ok(url)
+}
+
+fn admin_seed(
+    email: Option<String>,
+    password: Option<String>,
+) -> Result<Option<AdminSeed>, ConfigError> {
+    match (email, password) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(error(
+            "JAVELIN_ADMIN_PASSWORD",
+            "admin-password",
+            "must be set together with JAVELIN_ADMIN_EMAIL",
+        )),
+        (None, Some(_)) => Err(error(
+            "JAVELIN_ADMIN_EMAIL",
+            "admin-email",
+            "must be set together with JAVELIN_ADMIN_PASSWORD",
+        )),
+        (Some(email), Some(password)) => {
+            let email = javelin_core::accounts::normalise_email(&email)
+                .map_err(|err| error("JAVELIN_ADMIN_EMAIL", "admin-email", err.to_string()))?;
+            javelin_core::accounts::check_password(&password).map_err(|err| {
+                error("JAVELIN_ADMIN_PASSWORD", "admin-password", err.to_string())
+            })?;
+            Ok(Some(AdminSeed { email, password }))
+        }
+    }
+}
+
+/// The database URL with any password replaced, for logs.
+pub fn redacted_database_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Replacing the password of a URL that has one cannot fail.
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,200 @@
+//! A real Javelin server on an ephemeral loopback port, over a test database.
+
+#![allow(dead_code)] // Each test binary uses its own share of these helpers.
+
+use javelin::config::{AdminSeed, Config, LogFormat};
+use javelin::server::Server;
+use javelin_storage::testing::TestDatabase;
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use reqwest::{Response, StatusCode};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const ADMIN_EMAIL: &str = "owner@example.com";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    /// A browser-like client: keeps cookies, asks for HTML, does not follow redirects.
+    pub client: reqwest::Client,
+    pub db: TestDatabase,
+    config: Config,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+pub fn browser_client() -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        ACCEPT,
+        HeaderValue::from_static("text/html,application/xhtml+xml"),
+    );
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .expect("HTTP client")
+}
+
+impl TestApp {
+    /// Starts a server with no users (the first visit shows the setup page).
+    pub async fn start(db: TestDatabase) -> Self {
+        Self::start_with(db, |_| {}).await
+    }
+
+    /// Starts a server whose administrator is created from the configuration.
+    pub async fn start_with_admin(db: TestDatabase) -> Self {
+        Self::start_with(db, |config| {
+            config.admin = Some(AdminSeed {
+                email: ADMIN_EMAIL.into(),
+                password: ADMIN_PASSWORD.into(),
+            });
+        })
+        .await
+    }
+
+    pub async fn start_with(db: TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("bound address");
+        let base = format!("http://{addr}");
+        let mut config = Config {
+            database_url: db.url.clone(),
+            data_dir: std::env::temp_dir(),
+            listen: addr,
+            frontend_url: base.parse().expect("valid URL"),
+            amazon_oauth_redirect_uri: format!("{base}/connections/amazon/oauth/callback")
+                .parse()
+                .expect("valid URL"),
+            admin: None,
+            log_filter: "warn".into(),
+            log_format: LogFormat::Pretty,
+        };
+        adjust(&mut config);
+        let mut app = Self {
+            base,
+            client: browser_client(),
+            db,
+            config,
+            stop: None,
+            task: None,
+        };
+        app.launch(listener).await;
+        app
+    }
+
+    async fn launch(&mut self, listener: tokio::net::TcpListener) {
+        let server = Server::with_listener(&self.config, listener)
+            .await
+            .expect("server starts");
+        let (stop, stopped) = oneshot::channel::<()>();
+        self.task = Some(tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        })));
+        self.stop = Some(stop);
+    }
+
+    /// Stops the server gracefully and starts it again on the same database and port.
+    pub async fn restart(&mut self) {
+        self.shutdown().await;
+        let listener = tokio::net::TcpListener::bind(self.config.listen)
+            .await
+            .expect("rebind the same port");
+        self.launch(listener).await;
+    }
+
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// The page's CSRF token, read from its hidden form field.
+    pub async fn csrf_token(&self, path: &str) -> String {
+        let html = self.get(path).await.text().await.expect("page body");
+        hidden_field(&html, "csrf_token")
+            .unwrap_or_else(|| panic!("no csrf_token on {path}: {html}"))
+    }
+
+    /// Signs in with the browser client through the login form.
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        let token = self.csrf_token("/login").await;
+        self.post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("email", email),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Signs in as the configured administrator and checks it worked.
+    pub async fn login_admin(&self) {
+        let response = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/");
+    }
+
+    /// An API token for the administrator.
+    pub async fn api_token(&self) -> String {
+        let response = reqwest::Client::new()
+            .post(self.url("/api/v1/auth/token"))
+            .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .expect("POST token");
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        body["token"].as_str().expect("token string").to_owned()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub fn location(response: &Response) -> &str {
+    response
+        .headers()
+        .get("location")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+}
+
+/// The value of `<input … name="NAME" value="…">` in a page.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}

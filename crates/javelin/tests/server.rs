@@ -1,0 +1,307 @@
+//! The real server on an ephemeral port, on SQLite and on PostgreSQL.
+
+mod common;
+
+use common::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, browser_client, location};
+use javelin_web::{Access, route_table};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+const SIDEBAR: [&str; 4] = ["Dashboard", "Orders", "Inventory", "Connect Platforms"];
+
+javelin_storage::backend_tests! {
+    async fn first_run_setup_login_pages_logout(db) {
+        let app = TestApp::start(db).await;
+
+        // Any page sends the first visitor to the setup page.
+        let response = app.get("/orders").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/setup");
+        let token = app.csrf_token("/setup").await;
+
+        // Field errors keep the other input.
+        let response = app
+            .post_form("/setup", &[("csrf_token", &token), ("email", "owner@example.com"), ("password", "long enough 1"), ("password_confirm", "different")])
+            .await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = response.text().await.expect("body");
+        assert!(html.contains("The two passwords are not the same."), "{html}");
+        assert!(html.contains("value=\"owner@example.com\""), "{html}");
+        let response = app
+            .post_form("/setup", &[("csrf_token", &token), ("email", "owner@example.com"), ("password", "short"), ("password_confirm", "short")])
+            .await;
+        assert!(response.text().await.expect("body").contains("at least 8 characters"));
+
+        let response = app
+            .post_form("/setup", &[("csrf_token", &token), ("email", " Owner@Example.com "), ("password", ADMIN_PASSWORD), ("password_confirm", ADMIN_PASSWORD)])
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/");
+
+        // Signed in straight away, with a welcome message once.
+        let html = app.get("/").await.text().await.expect("body");
+        assert!(html.contains("Your administrator account is ready."), "{html}");
+        for entry in SIDEBAR {
+            assert!(html.contains(&format!(">{entry}</a>")), "sidebar lacks {entry}");
+        }
+        assert!(html.contains("owner@example.com"));
+        assert!(!app.get("/").await.text().await.expect("body").contains("Your administrator account is ready."));
+
+        // Honest empty states that point to Connect Platforms.
+        for (path, empty) in [("/orders", "No orders yet"), ("/inventory", "No stock levels yet"), ("/", "No data yet")] {
+            let response = app.get(path).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let html = response.text().await.expect("body");
+            assert!(html.contains(empty), "{path}");
+            assert!(html.contains("href=\"/connections\""), "{path}");
+        }
+        let html = app.get("/connections").await.text().await.expect("body");
+        assert!(html.contains(">Amazon</h2>") && html.contains(">Flipkart</h2>"), "{html}");
+        assert_eq!(html.matches("badge not_connected\">Not Connected<").count(), 2, "{html}");
+
+        // Setup is closed once an admin exists.
+        let response = app.get("/setup").await;
+        assert_eq!(location(&response), "/login");
+
+        // Sign out ends the session.
+        let token = app.csrf_token("/").await;
+        let response = app.post_form("/logout", &[("csrf_token", &token)]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/login");
+        assert!(app.get("/login").await.text().await.expect("body").contains("You have signed out."));
+        let response = app.get("/inventory").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/login?next=%2Finventory");
+
+        // And the next sign-in goes where the visitor was heading.
+        let token = app.csrf_token("/login?next=%2Finventory").await;
+        let response = app
+            .post_form("/login", &[("csrf_token", &token), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", "/inventory")])
+            .await;
+        assert_eq!(location(&response), "/inventory");
+    }
+
+    async fn wrong_password_and_unknown_user_look_the_same(db) {
+        let app = TestApp::start_with_admin(db).await;
+        let wrong = app.login(ADMIN_EMAIL, "not the password").await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        let wrong = wrong.text().await.expect("body");
+        assert!(wrong.contains("The email or password is not correct."), "{wrong}");
+        assert!(wrong.contains(&format!("value=\"{ADMIN_EMAIL}\"")), "email kept");
+        let unknown = app.login("nobody@example.com", "not the password").await;
+        assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+        assert!(unknown.text().await.expect("body").contains("The email or password is not correct."));
+        let response = app.get("/").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "still signed out");
+        app.login_admin().await;
+        assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    }
+
+    async fn sign_in_attempts_are_rate_limited(db) {
+        let app = TestApp::start_with_admin(db).await;
+        for _ in 0..5 {
+            assert_eq!(app.login(ADMIN_EMAIL, "wrong password").await.status(), StatusCode::UNAUTHORIZED);
+        }
+        let limited = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(limited.headers().contains_key("retry-after"));
+        assert!(limited.text().await.expect("body").contains("Too many sign-in attempts"));
+        // The API shares the limit.
+        let response = reqwest::Client::new()
+            .post(app.url("/api/v1/auth/token"))
+            .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    async fn token_api(db) {
+        let app = TestApp::start_with_admin(db).await;
+        let api = reqwest::Client::new();
+        let response = api
+            .post(app.url("/api/v1/auth/token"))
+            .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": "wrong password"}))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(body["error"], "The email or password is not correct.");
+        let response = api.post(app.url("/api/v1/auth/token")).body("{").header("content-type", "application/json").send().await.expect("POST");
+        assert!(response.status().is_client_error());
+        assert!(response.json::<Value>().await.expect("JSON error")["error"].is_string());
+
+        let token = app.api_token().await;
+        assert!(token.starts_with("jvl_"));
+        let response = api.get(app.url("/api/v1/platforms")).bearer_auth(&token).send().await.expect("GET");
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(
+            body,
+            serde_json::json!([
+                {"platform": "amazon", "name": "Amazon", "status": "not_connected", "connections": []},
+                {"platform": "flipkart", "name": "Flipkart", "status": "not_connected", "connections": []},
+            ])
+        );
+        // Pages accept the token too.
+        assert_eq!(api.get(app.url("/orders")).bearer_auth(&token).send().await.expect("GET").status(), StatusCode::OK);
+
+        let response = api.delete(app.url("/api/v1/auth/token")).bearer_auth(&token).send().await.expect("DELETE");
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        let response = api.get(app.url("/api/v1/platforms")).bearer_auth(&token).send().await.expect("GET");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.json::<Value>().await.expect("JSON")["error"], "This API token is not valid or has been revoked.");
+        let response = api.get(app.url("/api/v1/platforms")).header("authorization", "Basic abc").send().await.expect("GET");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    async fn every_protected_route_refuses_anonymous_requests(db) {
+        let app = TestApp::start_with_admin(db).await;
+        let table = route_table();
+        let public: Vec<_> = table.iter().filter(|route| route.access == Access::Public).map(|route| (route.method.as_str(), route.path)).collect();
+        assert_eq!(
+            public,
+            [
+                ("GET", "/healthz"),
+                ("GET", "/readyz"),
+                ("GET", "/static/{file}"),
+                ("GET", "/setup"),
+                ("POST", "/setup"),
+                ("GET", "/login"),
+                ("POST", "/login"),
+                ("POST", "/api/v1/auth/token"),
+            ],
+            "only sign-in, setup, health, assets and the token exchange are public"
+        );
+        let protected: Vec<_> = table.iter().filter(|route| route.access == Access::SignedIn).collect();
+        assert!(protected.len() >= 8);
+        let api = reqwest::Client::new();
+        for route in protected {
+            let path = route.path.replace("{id}", "1");
+            // A script gets a 401 (a state-changing one may already fail its CSRF check) …
+            let response = api.request(route.method.clone(), app.url(&path)).send().await.expect("request");
+            let status = response.status();
+            let expected = if route.method.is_safe() { [StatusCode::UNAUTHORIZED; 2] } else { [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN] };
+            assert!(expected.contains(&status), "{} {} answered {status} to an anonymous script", route.method, route.path);
+            // … and a browser is sent to sign in (or the request is refused before that).
+            let response = app.client.request(route.method.clone(), app.url(&path)).send().await.expect("request");
+            let status = response.status();
+            let refused = (status == StatusCode::SEE_OTHER && location(&response).starts_with("/login"))
+                || status == StatusCode::UNAUTHORIZED
+                || status == StatusCode::FORBIDDEN;
+            assert!(refused, "{} {} answered {status} to an anonymous browser", route.method, route.path);
+        }
+    }
+
+    async fn state_changing_forms_need_their_csrf_token(db) {
+        let app = TestApp::start_with_admin(db).await;
+        // Sign-in form without the token of its page.
+        let response = app.post_form("/login", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)]).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert!(response.text().await.expect("body").contains("This form has expired"));
+        app.login_admin().await;
+
+        // Sign-out without, or with a wrong, token is refused and the session survives.
+        for form in [vec![], vec![("csrf_token", "forged")]] {
+            let response = app.post_form("/logout", &form).await;
+            assert_eq!(response.status(), StatusCode::FORBIDDEN);
+            assert_eq!(app.get("/").await.status(), StatusCode::OK);
+        }
+        // Cookie-authenticated API calls need the header.
+        let response = app.client.delete(app.url("/api/v1/auth/token")).send().await.expect("DELETE");
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        // A cross-site browser post is refused on its headers alone.
+        let token = app.csrf_token("/").await;
+        let response = app
+            .client
+            .post(app.url("/logout"))
+            .header("origin", "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .form(&[("csrf_token", token.as_str())])
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.get("/").await.status(), StatusCode::OK);
+        // The right token works.
+        let response = app.post_form("/logout", &[("csrf_token", &token)]).await;
+        assert_eq!(location(&response), "/login");
+    }
+
+    async fn session_cookie_is_http_only_and_lax(db) {
+        let app = TestApp::start_with_admin(db).await;
+        let token = app.csrf_token("/login").await;
+        let response = app.post_form("/login", &[("csrf_token", &token), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)]).await;
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find(|value| value.starts_with("javelin_session="))
+            .expect("session cookie")
+            .to_owned();
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+        assert!(!cookie.contains("Secure"), "plain-HTTP front-end URL: {cookie}");
+    }
+
+    async fn health_readiness_and_metrics(db) {
+        let app = TestApp::start_with_admin(db).await;
+        let api = reqwest::Client::new();
+        let response = api.get(app.url("/healthz")).send().await.expect("GET");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers().contains_key("x-request-id"));
+        assert_eq!(response.text().await.expect("body"), "ok");
+        let response = api.get(app.url("/readyz")).send().await.expect("GET");
+        assert_eq!(response.status(), StatusCode::OK);
+
+        let response = api.get(app.url("/metrics")).send().await.expect("GET");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let token = app.api_token().await;
+        let response = api.get(app.url("/metrics")).bearer_auth(&token).send().await.expect("GET");
+        assert_eq!(response.status(), StatusCode::OK);
+        let text = response.text().await.expect("body");
+        assert!(text.contains(r#"javelin_http_requests_total{method="GET",route="/healthz",status="200"} 1"#), "{text}");
+        assert!(text.contains(r#"javelin_http_requests_total{method="GET",route="/metrics",status="401"} 1"#), "{text}");
+        assert!(text.contains(r#"javelin_http_request_duration_seconds_count{method="GET",route="/readyz"} 1"#), "{text}");
+    }
+
+    async fn platforms_are_present_after_start_and_restart(db) {
+        let mut app = TestApp::start_with_admin(db).await;
+        let token = app.api_token().await;
+        let platforms = |body: Value| -> Vec<String> {
+            body.as_array().expect("array").iter().map(|p| p["platform"].as_str().expect("code").to_owned()).collect()
+        };
+        let api = reqwest::Client::new();
+        let body = api.get(app.url("/api/v1/platforms")).bearer_auth(&token).send().await.expect("GET").json().await.expect("JSON");
+        assert_eq!(platforms(body), ["amazon", "flipkart"]);
+
+        // Even a platform row lost by hand comes back at the next start.
+        app.db.storage.execute_unprepared("DELETE FROM platforms WHERE code = 'flipkart'").await.expect("delete");
+        app.restart().await;
+        let body = api.get(app.url("/api/v1/platforms")).bearer_auth(&token).send().await.expect("GET").json().await.expect("JSON");
+        assert_eq!(platforms(body), ["amazon", "flipkart"]);
+    }
+
+    async fn admin_from_configuration_is_created_once(db) {
+        let mut app = TestApp::start_with_admin(db).await;
+        let response = app.get("/setup").await;
+        assert_eq!(location(&response), "/login", "setup is closed when the admin comes from the environment");
+        app.restart().await;
+        assert_eq!(app.db.storage.count_users().await.expect("count"), 1);
+        app.login_admin().await;
+    }
+}
+
+#[tokio::test]
+async fn a_fresh_browser_sees_the_setup_page_first() {
+    let db = javelin_storage::testing::TestDatabase::sqlite().await;
+    let app = TestApp::start(db).await;
+    let response = browser_client()
+        .get(app.url("/login"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(location(&response), "/setup");
+}

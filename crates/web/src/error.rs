@@ -1,0 +1,148 @@
+//! Errors as responses: an HTML page for browsers, a JSON body for the API.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::assets;
+
+const INTERNAL: &str = "Something went wrong on our side. It has been logged; try again, and if it keeps \
+                        happening, check the server log.";
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    asset_version: &'a str,
+    title: &'a str,
+    message: &'a str,
+    link_href: &'a str,
+    link_label: &'a str,
+}
+
+/// An error page.
+#[derive(Debug)]
+pub(crate) enum PageError {
+    NotFound,
+    /// A state-changing form arrived without its token, or with a stale one.
+    FormExpired,
+    Internal(String),
+}
+
+impl<E: std::error::Error> From<E> for PageError {
+    fn from(err: E) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, title, message, link_href, link_label) = match &self {
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is no page at this address. It may have moved, or the link may be mistyped.",
+                "/",
+                "Go to the dashboard",
+            ),
+            Self::FormExpired => (
+                StatusCode::FORBIDDEN,
+                "This form has expired",
+                "For your security, forms only work from the page that showed them. Go back, reload \
+                 the page and submit it again.",
+                "/",
+                "Go to the dashboard",
+            ),
+            Self::Internal(detail) => {
+                tracing::error!(error = %detail, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    INTERNAL,
+                    "/",
+                    "Go to the dashboard",
+                )
+            }
+        };
+        let page = ErrorPage {
+            asset_version: assets::version(),
+            title,
+            message,
+            link_href,
+            link_label,
+        };
+        (status, page).into_response()
+    }
+}
+
+/// An API error: `{"error": "…"}`.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+    retry_after: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ApiErrorBody<'a> {
+    error: &'a str,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub(crate) fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+
+    pub(crate) fn too_many(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, message)
+        }
+    }
+
+    pub(crate) fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "API request failed");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ApiErrorBody {
+            error: &self.message,
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        Self::new(rejection.status(), rejection.body_text())
+    }
+}
+
+impl From<javelin_storage::StorageError> for ApiError {
+    fn from(err: javelin_storage::StorageError) -> Self {
+        Self::internal(err)
+    }
+}

@@ -1,0 +1,134 @@
+//! The pages of the signed-in app.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Extension;
+use axum::extract::State;
+use javelin_core::PlatformCard;
+
+use crate::auth::{Identity, Via};
+use crate::error::PageError;
+use crate::flash::{Flash, FlashMessage};
+use crate::{AppState, assets};
+
+/// The sidebar sections.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    Dashboard,
+    Orders,
+    Inventory,
+    Connections,
+}
+
+const NAV: [(Section, &str, &str); 4] = [
+    (Section::Dashboard, "/", "Dashboard"),
+    (Section::Orders, "/orders", "Orders"),
+    (Section::Inventory, "/inventory", "Inventory"),
+    (Section::Connections, "/connections", "Connect Platforms"),
+];
+
+pub(crate) struct NavItem {
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) current: bool,
+}
+
+/// What the app shell around every page needs.
+pub(crate) struct Layout {
+    pub(crate) section: Section,
+    pub(crate) asset_version: &'static str,
+    pub(crate) user_email: String,
+    /// For the sign-out form.
+    pub(crate) csrf_token: String,
+    pub(crate) flash: Option<FlashMessage>,
+}
+
+impl Layout {
+    fn new(section: Section, identity: Identity, Flash(flash): Flash) -> Self {
+        let csrf_token = match identity.via {
+            Via::Session { csrf_token, .. } => csrf_token,
+            // A script reading pages with a bearer token posts nothing from them.
+            Via::Bearer { .. } => String::new(),
+        };
+        Self {
+            section,
+            asset_version: assets::version(),
+            user_email: identity.user.email,
+            csrf_token,
+            flash,
+        }
+    }
+
+    pub(crate) fn nav_items(&self) -> impl Iterator<Item = NavItem> + '_ {
+        NAV.iter().map(|&(section, href, label)| NavItem {
+            href,
+            label,
+            current: section == self.section,
+        })
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard.html")]
+pub(crate) struct DashboardPage {
+    layout: Layout,
+}
+
+pub(crate) async fn dashboard(
+    identity: Identity,
+    Extension(flash): Extension<Flash>,
+) -> DashboardPage {
+    DashboardPage {
+        layout: Layout::new(Section::Dashboard, identity, flash),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "orders.html")]
+pub(crate) struct OrdersPage {
+    layout: Layout,
+}
+
+pub(crate) async fn orders(identity: Identity, Extension(flash): Extension<Flash>) -> OrdersPage {
+    OrdersPage {
+        layout: Layout::new(Section::Orders, identity, flash),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory.html")]
+pub(crate) struct InventoryPage {
+    layout: Layout,
+}
+
+pub(crate) async fn inventory(
+    identity: Identity,
+    Extension(flash): Extension<Flash>,
+) -> InventoryPage {
+    InventoryPage {
+        layout: Layout::new(Section::Inventory, identity, flash),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "connections.html")]
+pub(crate) struct ConnectionsPage {
+    layout: Layout,
+    cards: Vec<PlatformCard>,
+}
+
+pub(crate) async fn connections(
+    State(state): State<AppState>,
+    identity: Identity,
+    Extension(flash): Extension<Flash>,
+) -> Result<ConnectionsPage, PageError> {
+    let cards = javelin_core::platforms::cards(&state.storage).await?;
+    Ok(ConnectionsPage {
+        layout: Layout::new(Section::Connections, identity, flash),
+        cards,
+    })
+}
+
+pub(crate) async fn not_found() -> PageError {
+    PageError::NotFound
+}
