@@ -18,11 +18,11 @@ pub const EXIT_CONFIG: u8 = 2;
 
 /// Runs the command line.
 pub fn main() -> ExitCode {
-    if let Err(err) = dotenvy::dotenv() {
-        if !err.not_found() {
-            eprintln!("error: .env: {err}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
+    if let Err(err) = dotenvy::dotenv()
+        && !err.not_found()
+    {
+        eprintln!("error: .env: {err}");
+        return ExitCode::from(EXIT_CONFIG);
     }
     let cli = Cli::parse();
     let config = match Config::from_settings(cli.settings) {

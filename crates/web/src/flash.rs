@@ -81,10 +81,11 @@ pub(crate) async fn take(jar: CookieJar, mut request: Request, next: Next) -> Re
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| value.starts_with("text/html"));
-    if had_flash && shown {
-        if let Ok(value) = HeaderValue::from_str(&cookies::removal(COOKIE).to_string()) {
-            response.headers_mut().append(SET_COOKIE, value);
-        }
+    if had_flash
+        && shown
+        && let Ok(value) = HeaderValue::from_str(&cookies::removal(COOKIE).to_string())
+    {
+        response.headers_mut().append(SET_COOKIE, value);
     }
     response
 }

@@ -1,0 +1,225 @@
+//! The `javelin` binary as an operator meets it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// Every variable Javelin reads, so that the caller's environment does not leak into a test.
+const VARS: [&str; 9] = [
+    "DATABASE_URL",
+    "JAVELIN_DATA_DIR",
+    "JAVELIN_LISTEN",
+    "FRONTEND_URL",
+    "AMAZON_OAUTH_REDIRECT_URI",
+    "JAVELIN_ADMIN_EMAIL",
+    "JAVELIN_ADMIN_PASSWORD",
+    "JAVELIN_LOG",
+    "JAVELIN_LOG_FORMAT",
+];
+
+fn javelin(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_javelin"));
+    command.current_dir(dir).stdin(Stdio::null());
+    for var in VARS {
+        command.env_remove(var);
+    }
+    command
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn bad_configuration_is_one_line_naming_the_variable_and_exit_code_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        ("JAVELIN_LISTEN", "not-an-address"),
+        ("DATABASE_URL", "mysql://root@localhost/javelin"),
+        ("DATABASE_URL", "no scheme at all"),
+        ("FRONTEND_URL", "localhost:8000"),
+        ("AMAZON_OAUTH_REDIRECT_URI", "ftp://example.com/callback"),
+        ("JAVELIN_LOG", "javelin=loud"),
+        ("JAVELIN_LOG_FORMAT", "xml"),
+        ("JAVELIN_ADMIN_EMAIL", "not-an-email"),
+    ];
+    for (var, value) in cases {
+        let mut command = javelin(dir.path());
+        command.arg("migrate").env(var, value);
+        if var == "JAVELIN_ADMIN_EMAIL" {
+            command.env("JAVELIN_ADMIN_PASSWORD", "long enough password");
+        }
+        let output = command.output().expect("run javelin");
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{var}={value}: {}",
+            stderr(&output)
+        );
+        let message = stderr(&output);
+        assert_eq!(message.lines().count(), 1, "{var}={value}: {message}");
+        assert!(
+            message.starts_with("error: ") && message.contains(var),
+            "{var}={value}: {message}"
+        );
+    }
+    // A password is never echoed back.
+    let output = javelin(dir.path())
+        .arg("migrate")
+        .env(
+            "DATABASE_URL",
+            "mysql://root:hunter2secret@localhost/javelin",
+        )
+        .output()
+        .expect("run javelin");
+    assert!(!stderr(&output).contains("hunter2secret"));
+    // Half an admin is a mistake, not a silent no-op.
+    let output = javelin(dir.path())
+        .arg("migrate")
+        .env("JAVELIN_ADMIN_EMAIL", "a@example.com")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("JAVELIN_ADMIN_PASSWORD"));
+}
+
+#[test]
+fn a_dotenv_file_is_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join(".env"), "JAVELIN_LOG_FORMAT=xml\n").expect("write .env");
+    let output = javelin(dir.path())
+        .arg("migrate")
+        .output()
+        .expect("run javelin");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("JAVELIN_LOG_FORMAT"));
+}
+
+#[test]
+fn help_explains_commands_and_variables() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = javelin(dir.path())
+        .arg("--help")
+        .output()
+        .expect("run javelin");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for word in [
+        "serve",
+        "migrate",
+        "user",
+        "DATABASE_URL",
+        "JAVELIN_LISTEN",
+        "FRONTEND_URL",
+        "AMAZON_OAUTH_REDIRECT_URI",
+        "JAVELIN_LOG_FORMAT",
+    ] {
+        assert!(help.contains(word), "--help lacks {word}: {help}");
+    }
+    let output = javelin(dir.path())
+        .args(["user", "create", "--help"])
+        .output()
+        .expect("run javelin");
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        help.contains("--email") && help.contains("standard input"),
+        "{help}"
+    );
+}
+
+fn create_user(dir: &Path, email: &str, password: &str) -> Output {
+    let mut child = javelin(dir)
+        .args(["user", "create", "--email", email])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run javelin");
+    let mut stdin = child.stdin.take().expect("stdin");
+    writeln!(stdin, "{password}").expect("write password");
+    drop(stdin);
+    child.wait_with_output().expect("javelin exits")
+}
+
+#[test]
+fn migrate_and_user_create_on_a_fresh_data_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = javelin(dir.path())
+        .arg("migrate")
+        .output()
+        .expect("run javelin");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        dir.path().join("data/javelin.db").exists(),
+        "default database in ./data"
+    );
+
+    let output = create_user(dir.path(), "Ops@Example.com", "a long password");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "Created user ops@example.com (admin)."
+    );
+
+    let output = create_user(dir.path(), "ops@example.com", "another long password");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("exists already"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = create_user(dir.path(), "new@example.com", "short");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("at least 8 characters"));
+
+    let output = javelin(dir.path())
+        .args([
+            "user",
+            "create",
+            "--email",
+            "x@example.com",
+            "--role",
+            "boss",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn serves_until_sigterm_then_stops_gracefully() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = javelin(dir.path())
+        .env("JAVELIN_LISTEN", "127.0.0.1:0")
+        .env("JAVELIN_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run javelin");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("javelin logs until it serves")
+            .expect("log line");
+        let event: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("JSON log line: {line}"));
+        if event["message"] == "Javelin is serving" {
+            break event["address"].as_str().expect("address field").to_owned();
+        }
+    };
+    let health = std::net::TcpStream::connect(&address).expect("the server accepts connections");
+    drop(health);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().expect("javelin exits");
+    assert!(status.success(), "exit status {status}; log: {rest:?}");
+    assert!(
+        rest.iter().any(|line| line.contains("Javelin has stopped")),
+        "{rest:?}"
+    );
+}
