@@ -4,6 +4,8 @@
 pub mod accounts;
 pub mod platforms;
 mod tokens;
+pub mod vault;
 
 pub use accounts::{AccountError, Accounts, LoginError, NewSessionToken};
-pub use platforms::{ConnectionStatus, PlatformCard};
+pub use javelin_storage::ConnectionStatus;
+pub use platforms::PlatformCard;

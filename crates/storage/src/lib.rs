@@ -5,8 +5,10 @@
 //! and runs on either pool through [`with_pool!`]; times are bound from Rust, never `now()`.
 //! The contract tests in `tests/` run the same suite on both backends.
 
+mod connections;
 mod db;
 mod error;
+mod oauth_states;
 mod platforms;
 mod sessions;
 #[cfg(feature = "testing")]
@@ -14,8 +16,10 @@ pub mod testing;
 mod timestamp;
 mod users;
 
+pub use connections::{Connection, ConnectionStatus, NewConnection, StoredSecret};
 pub use db::{Backend, Storage};
 pub use error::StorageError;
+pub use oauth_states::{OAuthState, StateLookup};
 pub use platforms::{NewPlatform, Platform};
 pub use sessions::{NewSession, SessionRecord};
 pub use timestamp::Timestamp;

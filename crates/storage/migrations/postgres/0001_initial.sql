@@ -58,6 +58,7 @@ CREATE TABLE connections (
     region TEXT,
     marketplace_id TEXT,
     selling_partner_id TEXT,
+    application_id TEXT,
     active BOOLEAN NOT NULL DEFAULT TRUE,
     created_by BIGINT REFERENCES users (id) ON DELETE SET NULL,
     created_at TIMESTAMPTZ NOT NULL,
@@ -74,9 +75,30 @@ CREATE TABLE connection_secrets (
     key_id TEXT NOT NULL,
     nonce BYTEA NOT NULL,
     ciphertext BYTEA NOT NULL,
+    expires_at TIMESTAMPTZ,
     updated_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (connection_id, field)
 );
+
+-- An Amazon consent in progress: single use, short-lived, bound to the session (or API token)
+-- that started it. The LWA client id and secret wait here sealed, never in a URL.
+CREATE TABLE oauth_states (
+    state_hash BYTEA PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    binding_hash BYTEA NOT NULL,
+    platform TEXT NOT NULL REFERENCES platforms (code),
+    region TEXT NOT NULL,
+    marketplace_id TEXT NOT NULL,
+    application_id TEXT NOT NULL,
+    draft BOOLEAN NOT NULL DEFAULT FALSE,
+    key_id TEXT NOT NULL,
+    nonce BYTEA NOT NULL,
+    ciphertext BYTEA NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at TIMESTAMPTZ
+);
+CREATE INDEX oauth_states_expires ON oauth_states (expires_at);
 
 CREATE TABLE sync_schedules (
     connection_id BIGINT NOT NULL REFERENCES connections (id) ON DELETE CASCADE,

@@ -58,6 +58,7 @@ CREATE TABLE connections (
     region TEXT,
     marketplace_id TEXT,
     selling_partner_id TEXT,
+    application_id TEXT,
     active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
     created_by INTEGER REFERENCES users (id) ON DELETE SET NULL,
     created_at INTEGER NOT NULL,
@@ -74,9 +75,30 @@ CREATE TABLE connection_secrets (
     key_id TEXT NOT NULL,
     nonce BLOB NOT NULL,
     ciphertext BLOB NOT NULL,
+    expires_at INTEGER,
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (connection_id, field)
 );
+
+-- An Amazon consent in progress: single use, short-lived, bound to the session (or API token)
+-- that started it. The LWA client id and secret wait here sealed, never in a URL.
+CREATE TABLE oauth_states (
+    state_hash BLOB PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    binding_hash BLOB NOT NULL,
+    platform TEXT NOT NULL REFERENCES platforms (code),
+    region TEXT NOT NULL,
+    marketplace_id TEXT NOT NULL,
+    application_id TEXT NOT NULL,
+    draft INTEGER NOT NULL DEFAULT 0 CHECK (draft IN (0, 1)),
+    key_id TEXT NOT NULL,
+    nonce BLOB NOT NULL,
+    ciphertext BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+);
+CREATE INDEX oauth_states_expires ON oauth_states (expires_at);
 
 CREATE TABLE sync_schedules (
     connection_id INTEGER NOT NULL REFERENCES connections (id) ON DELETE CASCADE,

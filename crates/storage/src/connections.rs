@@ -1,0 +1,290 @@
+use serde::Serialize;
+
+use crate::db::{BeginWrite, with_pool};
+use crate::{Result, Storage, Timestamp};
+
+/// A connection's state, and a platform's when summarised (`not_connected` is never stored).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    Connected,
+    Incomplete,
+    Error,
+    NotConnected,
+}
+
+impl ConnectionStatus {
+    /// The badge text, exactly as the connection guide names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Connected => "Connected",
+            Self::Incomplete => "Incomplete Configuration",
+            Self::Error => "Connection Error",
+            Self::NotConnected => "Not Connected",
+        }
+    }
+
+    /// The name used in the API and in CSS classes.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Connected => "connected",
+            Self::Incomplete => "incomplete",
+            Self::Error => "error",
+            Self::NotConnected => "not_connected",
+        }
+    }
+}
+
+/// A seller account on a platform.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Connection {
+    pub id: i64,
+    pub platform: String,
+    pub status: ConnectionStatus,
+    pub status_message: String,
+    pub label: String,
+    pub region: Option<String>,
+    pub marketplace_id: Option<String>,
+    pub selling_partner_id: Option<String>,
+    pub application_id: Option<String>,
+    pub active: bool,
+    pub created_at: Timestamp,
+    pub last_tested_at: Option<Timestamp>,
+}
+
+pub struct NewConnection<'a> {
+    pub platform: &'a str,
+    pub status: ConnectionStatus,
+    pub status_message: &'a str,
+    pub label: &'a str,
+    pub region: Option<&'a str>,
+    pub marketplace_id: Option<&'a str>,
+    pub selling_partner_id: Option<&'a str>,
+    pub application_id: Option<&'a str>,
+    pub created_by: i64,
+    pub now: Timestamp,
+}
+
+/// An encrypted secret as stored: the key that sealed it, the nonce, the ciphertext.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredSecret {
+    pub connection_id: i64,
+    pub field: String,
+    pub key_id: String,
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+    pub expires_at: Option<Timestamp>,
+}
+
+const CONNECTION_COLUMNS: &str = "id, platform, status, status_message, label, region, marketplace_id, \
+     selling_partner_id, application_id, active, created_at, last_tested_at";
+
+impl Storage {
+    /// Creates a connection and its secrets in one transaction. `seal` gets the new id, because
+    /// each ciphertext is bound to the row it belongs to.
+    pub async fn create_connection(
+        &self,
+        new: &NewConnection<'_>,
+        seal: impl FnOnce(i64) -> Vec<StoredSecret> + Send,
+    ) -> Result<Connection> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO connections (platform, status, status_message, label, region, marketplace_id,
+                     selling_partner_id, application_id, active, created_by, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $10, $10) RETURNING id",
+            )
+            .bind(new.platform)
+            .bind(new.status)
+            .bind(new.status_message)
+            .bind(new.label)
+            .bind(new.region)
+            .bind(new.marketplace_id)
+            .bind(new.selling_partner_id)
+            .bind(new.application_id)
+            .bind(new.created_by)
+            .bind(new.now)
+            .fetch_one(&mut *tx)
+            .await?;
+            for secret in seal(id) {
+                sqlx::query(
+                    "INSERT INTO connection_secrets (connection_id, field, key_id, nonce, ciphertext, expires_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(id)
+                .bind(&secret.field)
+                .bind(&secret.key_id)
+                .bind(&secret.nonce)
+                .bind(&secret.ciphertext)
+                .bind(secret.expires_at)
+                .bind(new.now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let connection = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {CONNECTION_COLUMNS} FROM connections WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(connection)
+        })
+    }
+
+    /// Active connections, oldest first.
+    pub async fn list_connections(&self) -> Result<Vec<Connection>> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {CONNECTION_COLUMNS} FROM connections WHERE active = TRUE ORDER BY created_at, id"
+            )))
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    pub async fn get_connection(&self, id: i64) -> Result<Option<Connection>> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {CONNECTION_COLUMNS} FROM connections WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+        })
+    }
+
+    pub async fn connection_secrets(&self, connection_id: i64) -> Result<Vec<StoredSecret>> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT connection_id, field, key_id, nonce, ciphertext, expires_at
+                 FROM connection_secrets WHERE connection_id = $1 ORDER BY field",
+            )
+            .bind(connection_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// Inserts or replaces one secret (e.g. a refreshed access token).
+    pub async fn put_secret(&self, secret: &StoredSecret, now: Timestamp) -> Result<()> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO connection_secrets (connection_id, field, key_id, nonce, ciphertext, expires_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (connection_id, field) DO UPDATE SET key_id = excluded.key_id,
+                     nonce = excluded.nonce, ciphertext = excluded.ciphertext,
+                     expires_at = excluded.expires_at, updated_at = excluded.updated_at",
+            )
+            .bind(secret.connection_id)
+            .bind(&secret.field)
+            .bind(&secret.key_id)
+            .bind(&secret.nonce)
+            .bind(&secret.ciphertext)
+            .bind(secret.expires_at)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Records the outcome of a connection test.
+    pub async fn record_connection_test(
+        &self,
+        id: i64,
+        status: ConnectionStatus,
+        message: &str,
+        label: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
+        with_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE connections SET status = $2, status_message = $3, label = COALESCE($4, label),
+                     last_tested_at = $5, updated_at = $5
+                 WHERE id = $1 AND active = TRUE",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(message)
+            .bind(label)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Deletes every secret of a connection and deactivates it; returns whether it was active.
+    /// The row stays, so that orders synced from it keep their origin.
+    pub async fn deactivate_connection(&self, id: i64, now: Timestamp) -> Result<bool> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query("DELETE FROM connection_secrets WHERE connection_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let done = sqlx::query(
+                "UPDATE connections SET active = FALSE, deactivated_at = $2, updated_at = $2
+                 WHERE id = $1 AND active = TRUE",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Every stored secret, for re-encryption under a new key.
+    pub async fn all_secrets(&self) -> Result<Vec<StoredSecret>> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT connection_id, field, key_id, nonce, ciphertext, expires_at
+                 FROM connection_secrets ORDER BY connection_id, field",
+            )
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// Replaces the given secrets' ciphertexts in one transaction (a key rotation).
+    pub async fn reseal_secrets(&self, secrets: &[StoredSecret], now: Timestamp) -> Result<()> {
+        with_pool!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            for secret in secrets {
+                sqlx::query(
+                    "UPDATE connection_secrets SET key_id = $3, nonce = $4, ciphertext = $5, updated_at = $6
+                     WHERE connection_id = $1 AND field = $2",
+                )
+                .bind(secret.connection_id)
+                .bind(&secret.field)
+                .bind(&secret.key_id)
+                .bind(&secret.nonce)
+                .bind(&secret.ciphertext)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            // Consents in progress are short-lived: dropping them is simpler than resealing.
+            sqlx::query("DELETE FROM oauth_states")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The ids of every master key that sealed something in the database.
+    pub async fn secret_key_ids(&self) -> Result<Vec<String>> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT key_id FROM connection_secrets UNION SELECT key_id FROM oauth_states ORDER BY 1",
+            )
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+}
