@@ -1,0 +1,10 @@
+//! Clients of the marketplaces' real APIs: Amazon (Login with Amazon and SP-API) and the
+//! Flipkart Seller API. Every endpoint's base URL is configurable, so that the local sandbox
+//! (and tests) can stand in for the real services without a change in protocol.
+
+pub mod amazon;
+mod connector;
+pub mod flipkart;
+pub mod http;
+
+pub use connector::{Account, AccountCheck, CheckError, Connector, IssuedToken};

@@ -1,0 +1,122 @@
+//! The local marketplace sandbox: simulators of Login with Amazon, the Seller Central consent
+//! page, SP-API, and the Flipkart Seller API, faithful to their protocols (see
+//! `shared/reference/amazon-sp-api.md` §10 and `flipkart-seller-api.md` §8), so that tests and
+//! demos exercise Javelin's real clients. Amazon is served under `/amazon`, Flipkart under
+//! `/flipkart`, and the simulator's own controls under `/_sandbox`.
+
+mod amazon;
+mod clock;
+mod credentials;
+mod flipkart;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::routing::post;
+use serde::Deserialize;
+use url::Url;
+
+pub use clock::Clock;
+pub use credentials::{AmazonCredentials, Credentials, FlipkartCredentials};
+
+/// How the simulated marketplaces are set up.
+#[derive(Clone, Debug)]
+pub struct SandboxOptions {
+    /// Changes every generated credential; the same seed gives the same values.
+    pub seed: u64,
+    /// The OAuth redirect URIs registered for the sample Amazon application.
+    pub redirect_uris: Vec<Url>,
+    /// Whether the sample Amazon application is still a draft (needs `version=beta`).
+    pub draft_app: bool,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            // A constant URL that parses.
+            redirect_uris: vec![
+                Url::parse("http://localhost:8000/connections/amazon/oauth/callback")
+                    .expect("valid URL"),
+            ],
+            draft_app: true,
+        }
+    }
+}
+
+/// A running set of simulators. Cheap to clone: clones share their state.
+#[derive(Clone)]
+pub struct Sandbox {
+    options: Arc<SandboxOptions>,
+    credentials: Arc<Credentials>,
+    clock: Clock,
+    state: Arc<Mutex<amazon::AmazonState>>,
+    flipkart: Arc<Mutex<flipkart::FlipkartState>>,
+}
+
+impl Sandbox {
+    pub fn new(options: SandboxOptions) -> Self {
+        let credentials = Credentials::from_seed(options.seed);
+        let clock = Clock::default();
+        let state = amazon::AmazonState::new(&credentials);
+        Self {
+            options: Arc::new(options),
+            credentials: Arc::new(credentials),
+            clock,
+            state: Arc::new(Mutex::new(state)),
+            flipkart: Arc::new(Mutex::new(flipkart::FlipkartState::default())),
+        }
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The simulators' clock; tests move it forward to expire codes and tokens.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .nest("/amazon", amazon::router())
+            .nest("/flipkart", flipkart::router())
+            .route("/_sandbox/clock/advance", post(advance_clock))
+            .with_state(self.clone())
+    }
+
+    fn amazon(&self) -> MutexGuard<'_, amazon::AmazonState> {
+        // A panic while holding the lock would be a bug in the simulator; keep serving.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn flipkart(&self) -> MutexGuard<'_, flipkart::FlipkartState> {
+        self.flipkart
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: i64,
+}
+
+/// `POST /_sandbox/clock/advance?seconds=N`: lets codes and tokens expire without waiting.
+async fn advance_clock(State(sandbox): State<Sandbox>, Query(advance): Query<Advance>) -> String {
+    sandbox
+        .clock
+        .advance(time::Duration::seconds(advance.seconds));
+    format!("clock advanced by {} s\n", advance.seconds)
+}
+
+/// Random hexadecimal characters for codes and tokens.
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // The operating system's random source failing is not something a simulator recovers from.
+    getrandom::fill(&mut buf).expect("operating system randomness");
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
