@@ -9,9 +9,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use governor::{DefaultKeyedRateLimiter, Quota, clock::Clock};
-use javelin_storage::{
-    NewSession, NewUser, Role, SessionRecord, Storage, StorageError, Timestamp, User,
-};
+use javelin_storage::{NewSession, NewUser, Role, SessionRecord, Storage, StorageError, Timestamp, User};
 use tokio::sync::Semaphore;
 
 use crate::tokens::{random_token, token_hash};
@@ -94,12 +92,8 @@ impl Accounts {
             storage,
             hashing: Arc::new(Semaphore::new(CONCURRENT_HASHES)),
             dummy_hash: dummy_hash.into(),
-            per_account: Arc::new(DefaultKeyedRateLimiter::keyed(per_minute(
-                ATTEMPTS_PER_ACCOUNT,
-            ))),
-            per_address: Arc::new(DefaultKeyedRateLimiter::keyed(per_minute(
-                ATTEMPTS_PER_ADDRESS,
-            ))),
+            per_account: Arc::new(DefaultKeyedRateLimiter::keyed(per_minute(ATTEMPTS_PER_ACCOUNT))),
+            per_address: Arc::new(DefaultKeyedRateLimiter::keyed(per_minute(ATTEMPTS_PER_ADDRESS))),
         })
     }
 
@@ -108,11 +102,7 @@ impl Accounts {
     }
 
     /// Creates the first administrator; [`AccountError::AlreadySetUp`] when a user exists.
-    pub async fn create_first_admin(
-        &self,
-        email: &str,
-        password: &str,
-    ) -> Result<User, AccountError> {
+    pub async fn create_first_admin(&self, email: &str, password: &str) -> Result<User, AccountError> {
         let email = normalise_email(email)?;
         check_password(password)?;
         if !self.setup_needed().await? {
@@ -131,12 +121,7 @@ impl Accounts {
             .ok_or(AccountError::AlreadySetUp)
     }
 
-    pub async fn create_user(
-        &self,
-        email: &str,
-        password: &str,
-        role: Role,
-    ) -> Result<User, AccountError> {
+    pub async fn create_user(&self, email: &str, password: &str, role: Role) -> Result<User, AccountError> {
         let email = normalise_email(email)?;
         check_password(password)?;
         let password_hash = self.hash_password(password).await?;
@@ -150,12 +135,7 @@ impl Accounts {
     }
 
     /// Checks an email and password, within the sign-in rate limits.
-    pub async fn verify_login(
-        &self,
-        email: &str,
-        password: &str,
-        client: IpAddr,
-    ) -> Result<User, LoginError> {
+    pub async fn verify_login(&self, email: &str, password: &str, client: IpAddr) -> Result<User, LoginError> {
         let email = email.trim().to_lowercase();
         self.check_rate(&email, client)?;
         let login = self.storage.find_user_login(&email).await?;
@@ -175,9 +155,7 @@ impl Accounts {
             retry_after: not_until.wait_time_from(governor::clock::DefaultClock::default().now()),
         };
         self.per_address.check_key(&client).map_err(limited)?;
-        self.per_account
-            .check_key(&email.to_owned())
-            .map_err(limited)?;
+        self.per_account.check_key(&email.to_owned()).map_err(limited)?;
         Ok(())
     }
 
@@ -205,9 +183,7 @@ impl Accounts {
     }
 
     pub async fn session(&self, token: &str) -> Result<Option<SessionRecord>, StorageError> {
-        self.storage
-            .find_session(&token_hash(token), Timestamp::now())
-            .await
+        self.storage.find_session(&token_hash(token), Timestamp::now()).await
     }
 
     pub async fn end_session(&self, token: &str) -> Result<(), StorageError> {
@@ -225,9 +201,7 @@ impl Accounts {
     }
 
     pub async fn api_token_user(&self, token: &str) -> Result<Option<User>, StorageError> {
-        self.storage
-            .use_api_token(&token_hash(token), Timestamp::now())
-            .await
+        self.storage.use_api_token(&token_hash(token), Timestamp::now()).await
     }
 
     pub async fn revoke_api_token(&self, token: &str) -> Result<bool, StorageError> {
@@ -255,11 +229,7 @@ impl Accounts {
             .map_err(|err| AccountError::Hashing(err.to_string()))?
     }
 
-    async fn verify_password(
-        &self,
-        password: &str,
-        stored_hash: String,
-    ) -> Result<bool, LoginError> {
+    async fn verify_password(&self, password: &str, stored_hash: String) -> Result<bool, LoginError> {
         let _permit = self
             .hashing
             .acquire()
@@ -267,11 +237,8 @@ impl Accounts {
             .map_err(|err| LoginError::Hashing(err.to_string()))?;
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
-            let parsed = PasswordHash::new(&stored_hash)
-                .map_err(|err| LoginError::Hashing(err.to_string()))?;
-            Ok(Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok())
+            let parsed = PasswordHash::new(&stored_hash).map_err(|err| LoginError::Hashing(err.to_string()))?;
+            Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         })
         .await
         .map_err(|err| LoginError::Hashing(err.to_string()))?
@@ -299,9 +266,9 @@ pub fn normalise_email(email: &str) -> Result<String, AccountError> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-        });
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
     if valid {
         Ok(email)
     } else {
@@ -327,27 +294,14 @@ mod tests {
             normalise_email("  Ana@Example.COM ").ok().as_deref(),
             Some("ana@example.com")
         );
-        for bad in [
-            "",
-            "ana",
-            "@example.com",
-            "ana@",
-            "a b@example.com",
-            "a@b@c",
-        ] {
-            assert!(
-                matches!(normalise_email(bad), Err(AccountError::InvalidEmail)),
-                "{bad}"
-            );
+        for bad in ["", "ana", "@example.com", "ana@", "a b@example.com", "a@b@c"] {
+            assert!(matches!(normalise_email(bad), Err(AccountError::InvalidEmail)), "{bad}");
         }
     }
 
     #[test]
     fn passwords_have_bounds() {
-        assert!(matches!(
-            check_password("short"),
-            Err(AccountError::PasswordTooShort)
-        ));
+        assert!(matches!(check_password("short"), Err(AccountError::PasswordTooShort)));
         assert!(check_password("long enough").is_ok());
         assert!(matches!(
             check_password(&"x".repeat(2000)),

@@ -1,4 +1,6 @@
 use javelin_storage::{ConnectionStatus, NewPlatform, Platform, Storage, Timestamp};
+
+use crate::connections::ConnectionView;
 use serde::Serialize;
 
 /// The platforms Javelin supports, written to the database at every start.
@@ -26,18 +28,29 @@ pub struct PlatformCard {
     pub platform: String,
     pub name: String,
     pub status: ConnectionStatus,
+    pub connections: Vec<ConnectionView>,
 }
 
-/// Every platform with its overall status, in display order.
-pub async fn cards(storage: &Storage) -> javelin_storage::Result<Vec<PlatformCard>> {
-    let platforms = storage.list_platforms().await?;
-    Ok(platforms
-        .into_iter()
-        .map(|Platform { code, name, .. }| PlatformCard {
-            platform: code,
-            name,
-            // Connections arrive with the Connect Platforms issue; until then none exist.
-            status: ConnectionStatus::NotConnected,
-        })
-        .collect())
+impl PlatformCard {
+    /// The platform's status is its worst connection's: an error outweighs an incomplete
+    /// configuration, which outweighs connected; no connection at all is Not Connected.
+    pub fn new(platform: Platform, connections: Vec<ConnectionView>) -> Self {
+        let rank = |status: ConnectionStatus| match status {
+            ConnectionStatus::Error => 3,
+            ConnectionStatus::Incomplete => 2,
+            ConnectionStatus::Connected => 1,
+            ConnectionStatus::NotConnected => 0,
+        };
+        let status = connections
+            .iter()
+            .map(|c| c.status)
+            .max_by_key(|s| rank(*s))
+            .unwrap_or(ConnectionStatus::NotConnected);
+        Self {
+            platform: platform.code,
+            name: platform.name,
+            status,
+            connections,
+        }
+    }
 }

@@ -34,9 +34,7 @@ pub enum VaultError {
     BadKey(String),
     #[error("a secret was sealed with master key {0}, which is not the configured key")]
     UnknownKey(String),
-    #[error(
-        "a stored secret failed its integrity check: it was altered or moved to another record"
-    )]
+    #[error("a stored secret failed its integrity check: it was altered or moved to another record")]
     Tampered,
 }
 
@@ -152,10 +150,7 @@ impl Vault {
             msg: &sealed.ciphertext,
             aad: associated_data.as_bytes(),
         };
-        let plaintext = key
-            .cipher
-            .decrypt(&nonce, payload)
-            .map_err(|_| VaultError::Tampered)?;
+        let plaintext = key.cipher.decrypt(&nonce, payload).map_err(|_| VaultError::Tampered)?;
         String::from_utf8(plaintext).map_err(|_| VaultError::Tampered)
     }
 }
@@ -177,9 +172,7 @@ mod tests {
         assert_ne!(a.nonce, b.nonce);
         assert_ne!(a.ciphertext, b.ciphertext);
         assert_eq!(
-            vault
-                .open(&a, &connection_field(1, "refresh_token"))
-                .as_deref(),
+            vault.open(&a, &connection_field(1, "refresh_token")).as_deref(),
             Ok("Atzr|secret")
         );
     }

@@ -13,9 +13,11 @@ use clap::{Args, Parser, Subcommand};
                   With no command, `javelin` serves the web app (as `javelin serve`). Settings come \
                   from flags, environment variables, or a .env file in the working directory."
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The settings of `serve`, when no command is given.
     #[command(flatten)]
     pub settings: Settings,
 }
@@ -23,12 +25,21 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the web app and API (the default).
-    Serve,
+    Serve(Settings),
     /// Apply the database migrations and exit (they also run at every start).
-    Migrate,
+    Migrate(Settings),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage the master key that encrypts stored credentials.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Serve the local marketplace sandbox: simulators of Amazon (Login with Amazon, the
+    /// Seller Central consent page, SP-API) and of the Flipkart Seller API.
+    Sandbox(SandboxArgs),
+    /// Run Javelin and the sandbox together, wired to each other, to try every connection flow
+    /// without a real marketplace account.
+    Demo(DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,75 +53,121 @@ pub enum UserCommand {
         /// `admin` or `member`.
         #[arg(long, default_value = "admin")]
         role: String,
+        #[command(flatten)]
+        settings: Settings,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Re-encrypt every stored secret under a new master key, in one transaction. With a key
+    /// file, the file is replaced; with JAVELIN_MASTER_KEY, the new key is printed.
+    Rotate {
+        /// The new key (base64 of 32 bytes); a random one when omitted.
+        #[arg(long, env = "JAVELIN_NEW_MASTER_KEY", hide_env_values = true)]
+        new_key: Option<String>,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address and port of the sandbox (Amazon under /amazon, Flipkart under /flipkart).
+    #[arg(long, default_value = "127.0.0.1:8001")]
+    pub listen: String,
+    /// Changes the sample credentials; the same seed gives the same values on every run.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print the sample credentials as JSON and exit.
+    #[arg(long)]
+    pub print_credentials: bool,
+    /// An OAuth redirect URI registered for the sample Amazon app (repeatable).
+    #[arg(long = "redirect-uri", default_value = crate::config::DEFAULT_REDIRECT_URI)]
+    pub redirect_uris: Vec<String>,
+    /// Make the sample Amazon app a published one (no `version=beta` needed).
+    #[arg(long)]
+    pub published: bool,
+    /// Log level filter.
+    #[arg(long, env = "JAVELIN_LOG", default_value = "info")]
+    pub log: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address and port of the sandbox.
+    #[arg(long, default_value = "127.0.0.1:8001")]
+    pub sandbox_listen: String,
+    /// Changes the sandbox's sample credentials.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub settings: Settings,
 }
 
 /// Settings shared by every command; validated into a [`crate::config::Config`].
 #[derive(Debug, Args)]
 pub struct Settings {
     /// Database: sqlite://PATH (default: sqlite://$JAVELIN_DATA_DIR/javelin.db) or postgres://USER@HOST/DB.
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// Folder for Javelin's own files (the SQLite database, the encryption key file).
-    #[arg(
-        long,
-        env = "JAVELIN_DATA_DIR",
-        global = true,
-        default_value = "./data"
-    )]
+    #[arg(long, env = "JAVELIN_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
     /// Address and port to serve on.
-    #[arg(
-        long,
-        env = "JAVELIN_LISTEN",
-        global = true,
-        default_value = "127.0.0.1:8000"
-    )]
+    #[arg(long, env = "JAVELIN_LISTEN", default_value = "127.0.0.1:8000")]
     pub listen: String,
 
     /// The address users reach Javelin at; the base for redirects after OAuth.
-    #[arg(
-        long,
-        env = "FRONTEND_URL",
-        global = true,
-        default_value = "http://localhost:8000"
-    )]
+    #[arg(long, env = "FRONTEND_URL", default_value = "http://localhost:8000")]
     pub frontend_url: String,
 
-    /// The OAuth redirect URI registered with your Amazon SP-API application.
+    /// The OAuth redirect URI registered with your Amazon SP-API application
+    /// [default: http://localhost:8000/connections/amazon/oauth/callback]. When set, the consent
+    /// URL names it; when not, Amazon uses the app's first registered redirect URI.
+    #[arg(long, env = "AMAZON_OAUTH_REDIRECT_URI")]
+    pub amazon_oauth_redirect_uri: Option<String>,
+
+    /// Key that encrypts stored credentials: base64 of 32 bytes. When unset, a key file is
+    /// created in the data folder on first start.
+    #[arg(long, env = "JAVELIN_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+
+    /// Login with Amazon's token endpoint.
     #[arg(
         long,
-        env = "AMAZON_OAUTH_REDIRECT_URI",
-        global = true,
-        default_value = "http://localhost:8000/connections/amazon/oauth/callback"
+        env = "AMAZON_LWA_TOKEN_URL",
+        default_value = "https://api.amazon.com/auth/o2/token"
     )]
-    pub amazon_oauth_redirect_uri: String,
+    pub amazon_lwa_token_url: String,
+
+    /// Replaces the Seller Central base URL of Amazon's consent page (e.g. the local sandbox).
+    #[arg(long, env = "AMAZON_CONSENT_URL")]
+    pub amazon_consent_url: Option<String>,
+
+    /// Replaces the regional SP-API host (e.g. the local sandbox).
+    #[arg(long, env = "AMAZON_SPAPI_URL")]
+    pub amazon_spapi_url: Option<String>,
+
+    /// The Flipkart Seller API.
+    #[arg(long, env = "FLIPKART_API_URL", default_value = "https://api.flipkart.net")]
+    pub flipkart_api_url: String,
 
     /// Email of an administrator to create at start when no user exists (with --admin-password).
-    #[arg(long, env = "JAVELIN_ADMIN_EMAIL", global = true)]
+    #[arg(long, env = "JAVELIN_ADMIN_EMAIL")]
     pub admin_email: Option<String>,
 
     /// Password of that administrator. Prefer the environment variable to the flag.
-    #[arg(
-        long,
-        env = "JAVELIN_ADMIN_PASSWORD",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "JAVELIN_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
 
     /// Log level filter, e.g. `info` or `javelin=debug,sqlx=warn`.
-    #[arg(long, env = "JAVELIN_LOG", global = true, default_value = "info")]
+    #[arg(long, env = "JAVELIN_LOG", default_value = "info")]
     pub log: String,
 
     /// Log format: `pretty` for people, `json` for log collectors.
-    #[arg(
-        long,
-        env = "JAVELIN_LOG_FORMAT",
-        global = true,
-        default_value = "pretty"
-    )]
+    #[arg(long, env = "JAVELIN_LOG_FORMAT", default_value = "pretty")]
     pub log_format: String,
 }

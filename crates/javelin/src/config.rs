@@ -6,7 +6,12 @@ use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
 use url::Url;
 
+use javelin_core::vault::MasterKey;
+use javelin_marketplaces::amazon::AmazonEndpoints;
+
 use crate::cli::Settings;
+
+pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8000/connections/amazon/oauth/callback";
 
 /// A setting that cannot be used: which one, and what is wrong with it.
 #[derive(Debug, thiserror::Error)]
@@ -32,10 +37,18 @@ pub struct AdminSeed {
 #[derive(Clone)]
 pub struct Config {
     pub database_url: String,
+    /// Whether DATABASE_URL was given (else the SQLite file in the data folder).
+    pub database_is_explicit: bool,
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
     pub frontend_url: Url,
     pub amazon_oauth_redirect_uri: Url,
+    /// Whether AMAZON_OAUTH_REDIRECT_URI was set, rather than defaulted.
+    pub amazon_oauth_redirect_uri_set: bool,
+    /// JAVELIN_MASTER_KEY, decoded.
+    pub master_key: Option<[u8; 32]>,
+    pub amazon: AmazonEndpoints,
+    pub flipkart_api_url: Url,
     pub admin: Option<AdminSeed>,
     pub log_filter: String,
     pub log_format: LogFormat,
@@ -49,14 +62,8 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("listen", &self.listen)
             .field("frontend_url", &self.frontend_url.as_str())
-            .field(
-                "amazon_oauth_redirect_uri",
-                &self.amazon_oauth_redirect_uri.as_str(),
-            )
-            .field(
-                "admin_email",
-                &self.admin.as_ref().map(|admin| &admin.email),
-            )
+            .field("amazon_oauth_redirect_uri", &self.amazon_oauth_redirect_uri.as_str())
+            .field("admin_email", &self.admin.as_ref().map(|admin| &admin.email))
             .finish_non_exhaustive()
     }
 }
@@ -71,12 +78,13 @@ fn error(var: &'static str, flag: &'static str, problem: impl Into<String>) -> C
 
 impl Config {
     pub fn from_settings(settings: Settings) -> Result<Self, ConfigError> {
+        let database_is_explicit = settings
+            .database_url
+            .as_deref()
+            .is_some_and(|url| !url.trim().is_empty());
         let database_url = match settings.database_url.filter(|url| !url.trim().is_empty()) {
             Some(url) => check_database_url(url.trim())?,
-            None => format!(
-                "sqlite://{}",
-                settings.data_dir.join("javelin.db").display()
-            ),
+            None => format!("sqlite://{}", settings.data_dir.join("javelin.db").display()),
         };
         let listen = settings.listen.parse::<SocketAddr>().map_err(|_| {
             error(
@@ -89,11 +97,37 @@ impl Config {
             )
         })?;
         let frontend_url = http_url("FRONTEND_URL", "frontend-url", &settings.frontend_url)?;
+        let amazon_oauth_redirect_uri_set = settings.amazon_oauth_redirect_uri.is_some();
         let amazon_oauth_redirect_uri = http_url(
             "AMAZON_OAUTH_REDIRECT_URI",
             "amazon-oauth-redirect-uri",
-            &settings.amazon_oauth_redirect_uri,
+            settings
+                .amazon_oauth_redirect_uri
+                .as_deref()
+                .unwrap_or(DEFAULT_REDIRECT_URI),
         )?;
+        let master_key = match settings.master_key.as_deref().filter(|key| !key.trim().is_empty()) {
+            Some(key) => Some(MasterKey::from_base64(key).map(|(_, bytes)| bytes).map_err(|err| {
+                error(
+                    "JAVELIN_MASTER_KEY",
+                    "master-key",
+                    format!("{err}; generate one with: openssl rand -base64 32"),
+                )
+            })?),
+            None => None,
+        };
+        let optional_url =
+            |var, flag, value: Option<String>| value.map(|value| http_url(var, flag, &value)).transpose();
+        let amazon = AmazonEndpoints {
+            lwa_token_url: http_url(
+                "AMAZON_LWA_TOKEN_URL",
+                "amazon-lwa-token-url",
+                &settings.amazon_lwa_token_url,
+            )?,
+            consent_base: optional_url("AMAZON_CONSENT_URL", "amazon-consent-url", settings.amazon_consent_url)?,
+            spapi_base: optional_url("AMAZON_SPAPI_URL", "amazon-spapi-url", settings.amazon_spapi_url)?,
+        };
+        let flipkart_api_url = http_url("FLIPKART_API_URL", "flipkart-api-url", &settings.flipkart_api_url)?;
         let admin = admin_seed(settings.admin_email, settings.admin_password)?;
         EnvFilter::try_new(&settings.log).map_err(|err| {
             error(
@@ -115,10 +149,15 @@ impl Config {
         };
         Ok(Self {
             database_url,
+            database_is_explicit,
             data_dir: settings.data_dir,
             listen,
             frontend_url,
             amazon_oauth_redirect_uri,
+            amazon_oauth_redirect_uri_set,
+            master_key,
+            amazon,
+            flipkart_api_url,
             admin,
             log_filter: settings.log,
             log_format,
@@ -132,13 +171,10 @@ fn check_database_url(url: &str) -> Result<String, ConfigError> {
         .split_once("://")
         .ok_or_else(|| problem("expected sqlite://PATH or postgres://USER@HOST/DATABASE"))?;
     match scheme {
-        "sqlite" if rest.is_empty() => Err(problem(
-            "sqlite:// needs a file path, e.g. sqlite://./data/javelin.db",
-        )),
+        "sqlite" if rest.is_empty() => Err(problem("sqlite:// needs a file path, e.g. sqlite://./data/javelin.db")),
         "sqlite" => Ok(url.to_owned()),
         "postgres" | "postgresql" => {
-            Url::parse(url)
-                .map_err(|err| problem(&format!("not a valid PostgreSQL URL ({err})")))?;
+            Url::parse(url).map_err(|err| problem(&format!("not a valid PostgreSQL URL ({err})")))?;
             Ok(url.to_owned())
         }
         // The rest of the URL may hold a password: name only the scheme.
@@ -166,10 +202,7 @@ fn http_url(var: &'static str, flag: &'static str, value: &str) -> Result<Url, C
     Ok(url)
 }
 
-fn admin_seed(
-    email: Option<String>,
-    password: Option<String>,
-) -> Result<Option<AdminSeed>, ConfigError> {
+fn admin_seed(email: Option<String>, password: Option<String>) -> Result<Option<AdminSeed>, ConfigError> {
     match (email, password) {
         (None, None) => Ok(None),
         (Some(_), None) => Err(error(
@@ -185,9 +218,8 @@ fn admin_seed(
         (Some(email), Some(password)) => {
             let email = javelin_core::accounts::normalise_email(&email)
                 .map_err(|err| error("JAVELIN_ADMIN_EMAIL", "admin-email", err.to_string()))?;
-            javelin_core::accounts::check_password(&password).map_err(|err| {
-                error("JAVELIN_ADMIN_PASSWORD", "admin-password", err.to_string())
-            })?;
+            javelin_core::accounts::check_password(&password)
+                .map_err(|err| error("JAVELIN_ADMIN_PASSWORD", "admin-password", err.to_string()))?;
             Ok(Some(AdminSeed { email, password }))
         }
     }

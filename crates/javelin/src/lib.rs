@@ -2,6 +2,8 @@
 
 pub mod cli;
 pub mod config;
+mod demo;
+pub mod keys;
 mod logging;
 pub mod server;
 mod users;
@@ -10,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, DemoArgs, KeyCommand, UserCommand};
 use crate::config::Config;
 
 /// Exit code for a configuration that cannot be used (as for command-line usage errors).
@@ -25,7 +27,19 @@ pub fn main() -> ExitCode {
         return ExitCode::from(EXIT_CONFIG);
     }
     let cli = Cli::parse();
-    let config = match Config::from_settings(cli.settings) {
+    let (job, settings) = match cli.command.unwrap_or(Command::Serve(cli.settings)) {
+        Command::Serve(settings) => (Job::Serve, settings),
+        Command::Migrate(settings) => (Job::Migrate, settings),
+        Command::User(UserCommand::Create { email, role, settings }) => (Job::CreateUser { email, role }, settings),
+        Command::Key(KeyCommand::Rotate { new_key, settings }) => (Job::RotateKey { new_key }, settings),
+        Command::Demo(DemoArgs {
+            sandbox_listen,
+            seed,
+            settings,
+        }) => (Job::Demo { sandbox_listen, seed }, settings),
+        Command::Sandbox(args) => return demo::sandbox_main(args),
+    };
+    let config = match Config::from_settings(settings) {
         Ok(config) => config,
         Err(err) => {
             eprintln!("error: {err}");
@@ -33,6 +47,11 @@ pub fn main() -> ExitCode {
         }
     };
     logging::init(&config.log_filter, config.log_format);
+    block_on(run(job, config))
+}
+
+/// Runs a future on a new multi-threaded runtime, turning its error into exit code 1.
+fn block_on(job: impl Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -40,7 +59,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+    match runtime.block_on(job) {
         Ok(code) => code,
         Err(err) => {
             tracing::error!("{err:#}");
@@ -50,20 +69,33 @@ pub fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
-    match command {
-        Command::Serve => {
+enum Job {
+    Serve,
+    Migrate,
+    CreateUser { email: String, role: String },
+    RotateKey { new_key: Option<String> },
+    Demo { sandbox_listen: String, seed: u64 },
+}
+
+async fn run(job: Job, config: Config) -> anyhow::Result<ExitCode> {
+    match job {
+        Job::Serve => {
             tracing::info!(?config, "starting");
             let server = server::Server::build(&config).await?;
             server.run(server::shutdown_signal()).await?;
         }
-        Command::Migrate => {
+        Job::Migrate => {
             server::open_storage(&config).await?.close().await;
             println!("Database migrated.");
         }
-        Command::User(cli::UserCommand::Create { email, role }) => {
-            return users::create(&config, &email, &role).await;
+        Job::CreateUser { email, role } => return users::create(&config, &email, &role).await,
+        Job::RotateKey { new_key } => {
+            let storage = server::open_storage(&config).await?;
+            let rotated = keys::rotate(&config, &storage, new_key.as_deref()).await;
+            storage.close().await;
+            rotated?;
         }
+        Job::Demo { sandbox_listen, seed } => return demo::run(config, &sandbox_listen, seed).await,
     }
     Ok(ExitCode::SUCCESS)
 }

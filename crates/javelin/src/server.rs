@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use javelin_core::Accounts;
+use javelin_core::{Accounts, Connections};
+use javelin_marketplaces::amazon::Amazon;
+use javelin_marketplaces::flipkart::Flipkart;
 use javelin_storage::Storage;
 use javelin_web::{AppState, Metrics, WebSettings};
 use tokio::net::TcpListener;
@@ -24,9 +26,9 @@ pub struct Server {
 impl Server {
     /// Binds the configured address, then prepares as [`Server::with_listener`].
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(config.listen).await.map_err(|err| {
-            anyhow::anyhow!("cannot listen on {} (JAVELIN_LISTEN): {err}", config.listen)
-        })?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|err| anyhow::anyhow!("cannot listen on {} (JAVELIN_LISTEN): {err}", config.listen))?;
         Self::with_listener(config, listener).await
     }
 
@@ -36,27 +38,33 @@ impl Server {
         let storage = open_storage(config).await?;
         let accounts = Accounts::new(storage.clone())?;
         if let Some(admin) = &config.admin {
-            match accounts
-                .create_first_admin(&admin.email, &admin.password)
-                .await
-            {
+            match accounts.create_first_admin(&admin.email, &admin.password).await {
                 Ok(user) => {
                     tracing::info!(email = %user.email, "created the administrator from JAVELIN_ADMIN_EMAIL")
                 }
                 Err(javelin_core::AccountError::AlreadySetUp) => {
-                    tracing::info!(
-                        "users exist already; JAVELIN_ADMIN_EMAIL and JAVELIN_ADMIN_PASSWORD are not used"
-                    );
+                    tracing::info!("users exist already; JAVELIN_ADMIN_EMAIL and JAVELIN_ADMIN_PASSWORD are not used");
                 }
                 Err(err) => return Err(err.into()),
             }
         }
+        let vault = Arc::new(crate::keys::open_vault(config, &storage).await?);
+        let http = javelin_marketplaces::http::client()?;
+        let connections = Connections::new(
+            storage.clone(),
+            vault,
+            Amazon::new(http.clone(), config.amazon.clone()),
+            Flipkart::new(http, config.flipkart_api_url.clone()),
+            config.amazon_oauth_redirect_uri.clone(),
+            config.amazon_oauth_redirect_uri_set,
+        );
         let settings = WebSettings {
             frontend_url: config.frontend_url.clone(),
         };
         let state = AppState {
             storage,
             accounts,
+            connections,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
         };
@@ -68,18 +76,13 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn run(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let Self { listener, state } = self;
         let storage = state.storage.clone();
         let housekeeping = tokio::spawn(housekeeping(state.accounts.clone()));
         let app = javelin_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
         tracing::info!(address = %listener.local_addr()?, "Javelin is serving");
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
         housekeeping.abort();
         storage.close().await;
         tracing::info!("Javelin has stopped");

@@ -28,11 +28,7 @@ pub async fn create(config: &Config, email: &str, role: &str) -> anyhow::Result<
             println!(
                 "Created user {} ({}).",
                 user.email,
-                if role == Role::Admin {
-                    "admin"
-                } else {
-                    "member"
-                }
+                if role == Role::Admin { "admin" } else { "member" }
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -33,10 +33,7 @@ impl Browser {
         let stdout = driver.stdout.take().expect("chromedriver stdout");
         let mut lines = BufReader::new(stdout).lines();
         loop {
-            let line = lines
-                .next()
-                .expect("chromedriver starts")
-                .expect("chromedriver output");
+            let line = lines.next().expect("chromedriver starts").expect("chromedriver output");
             if line.contains("started successfully") {
                 break;
             }
@@ -82,8 +79,7 @@ impl Browser {
     async fn snapshot(&self, name: &str) {
         if let Some(dir) = std::env::var_os("JAVELIN_SCREENSHOT_DIR") {
             let png = self.client.screenshot().await.expect("screenshot");
-            std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png)
-                .expect("write screenshot");
+            std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).expect("write screenshot");
         }
     }
 
@@ -101,13 +97,7 @@ async fn sign_in_see_the_shell_and_the_platform_cards() {
     let c = &browser.client;
 
     c.goto(&app.url("/")).await.expect("open Javelin");
-    assert!(
-        c.current_url()
-            .await
-            .expect("url")
-            .path()
-            .starts_with("/login")
-    );
+    assert!(c.current_url().await.expect("url").path().starts_with("/login"));
     browser.snapshot("login").await;
     c.find(Locator::Css("#email"))
         .await
@@ -132,18 +122,12 @@ async fn sign_in_see_the_shell_and_the_platform_cards() {
         .for_element(Locator::Css("nav.sidebar"))
         .await
         .expect("the app shell");
-    let entries = c
-        .find_all(Locator::Css(".nav a"))
-        .await
-        .expect("sidebar links");
+    let entries = c.find_all(Locator::Css(".nav a")).await.expect("sidebar links");
     let mut labels = Vec::new();
     for entry in &entries {
         labels.push(entry.text().await.expect("label"));
     }
-    assert_eq!(
-        labels,
-        ["Dashboard", "Orders", "Inventory", "Connect Platforms"]
-    );
+    assert_eq!(labels, ["Dashboard", "Orders", "Inventory", "Connect Platforms"]);
     assert_eq!(browser.text(".nav a[aria-current=page]").await, "Dashboard");
     browser.snapshot("dashboard").await;
 
@@ -159,16 +143,11 @@ async fn sign_in_see_the_shell_and_the_platform_cards() {
         .expect("Amazon card");
     assert_eq!(browser.text("h1").await, "Connect Platforms");
     for platform in ["amazon", "flipkart"] {
-        let badge = browser
-            .text(&format!("[data-platform={platform}] .badge"))
-            .await;
+        let badge = browser.text(&format!("[data-platform={platform}] .badge")).await;
         assert_eq!(badge, "Not Connected", "{platform}");
     }
     assert_eq!(browser.text("[data-platform=amazon] h2").await, "Amazon");
-    assert_eq!(
-        browser.text("[data-platform=flipkart] h2").await,
-        "Flipkart"
-    );
+    assert_eq!(browser.text("[data-platform=flipkart] h2").await, "Flipkart");
     browser.snapshot("connections").await;
 
     c.find(Locator::Css(".account button"))
@@ -181,11 +160,6 @@ async fn sign_in_see_the_shell_and_the_platform_cards() {
         .for_element(Locator::Css("#email"))
         .await
         .expect("back at sign-in");
-    assert!(
-        browser
-            .text(".flash")
-            .await
-            .contains("You have signed out.")
-    );
+    assert!(browser.text(".flash").await.contains("You have signed out."));
     browser.close().await;
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 /// Every variable Javelin reads, so that the caller's environment does not leak into a test.
-const VARS: [&str; 9] = [
+const VARS: [&str; 15] = [
     "DATABASE_URL",
     "JAVELIN_DATA_DIR",
     "JAVELIN_LISTEN",
@@ -15,6 +15,12 @@ const VARS: [&str; 9] = [
     "JAVELIN_ADMIN_PASSWORD",
     "JAVELIN_LOG",
     "JAVELIN_LOG_FORMAT",
+    "JAVELIN_MASTER_KEY",
+    "AMAZON_LWA_TOKEN_URL",
+    "AMAZON_CONSENT_URL",
+    "AMAZON_SPAPI_URL",
+    "FLIPKART_API_URL",
+    "JAVELIN_NEW_MASTER_KEY",
 ];
 
 fn javelin(dir: &Path) -> Command {
@@ -50,12 +56,7 @@ fn bad_configuration_is_one_line_naming_the_variable_and_exit_code_2() {
             command.env("JAVELIN_ADMIN_PASSWORD", "long enough password");
         }
         let output = command.output().expect("run javelin");
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{var}={value}: {}",
-            stderr(&output)
-        );
+        assert_eq!(output.status.code(), Some(2), "{var}={value}: {}", stderr(&output));
         let message = stderr(&output);
         assert_eq!(message.lines().count(), 1, "{var}={value}: {message}");
         assert!(
@@ -66,10 +67,7 @@ fn bad_configuration_is_one_line_naming_the_variable_and_exit_code_2() {
     // A password is never echoed back.
     let output = javelin(dir.path())
         .arg("migrate")
-        .env(
-            "DATABASE_URL",
-            "mysql://root:hunter2secret@localhost/javelin",
-        )
+        .env("DATABASE_URL", "mysql://root:hunter2secret@localhost/javelin")
         .output()
         .expect("run javelin");
     assert!(!stderr(&output).contains("hunter2secret"));
@@ -87,10 +85,7 @@ fn bad_configuration_is_one_line_naming_the_variable_and_exit_code_2() {
 fn a_dotenv_file_is_read() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join(".env"), "JAVELIN_LOG_FORMAT=xml\n").expect("write .env");
-    let output = javelin(dir.path())
-        .arg("migrate")
-        .output()
-        .expect("run javelin");
+    let output = javelin(dir.path()).arg("migrate").output().expect("run javelin");
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("JAVELIN_LOG_FORMAT"));
 }
@@ -98,10 +93,7 @@ fn a_dotenv_file_is_read() {
 #[test]
 fn help_explains_commands_and_variables() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let output = javelin(dir.path())
-        .arg("--help")
-        .output()
-        .expect("run javelin");
+    let output = javelin(dir.path()).arg("--help").output().expect("run javelin");
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
     for word in [
@@ -121,10 +113,7 @@ fn help_explains_commands_and_variables() {
         .output()
         .expect("run javelin");
     let help = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        help.contains("--email") && help.contains("standard input"),
-        "{help}"
-    );
+    assert!(help.contains("--email") && help.contains("standard input"), "{help}");
 }
 
 fn create_user(dir: &Path, email: &str, password: &str) -> Output {
@@ -144,10 +133,7 @@ fn create_user(dir: &Path, email: &str, password: &str) -> Output {
 #[test]
 fn migrate_and_user_create_on_a_fresh_data_folder() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let output = javelin(dir.path())
-        .arg("migrate")
-        .output()
-        .expect("run javelin");
+    let output = javelin(dir.path()).arg("migrate").output().expect("run javelin");
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
         dir.path().join("data/javelin.db").exists(),
@@ -163,25 +149,14 @@ fn migrate_and_user_create_on_a_fresh_data_folder() {
 
     let output = create_user(dir.path(), "ops@example.com", "another long password");
     assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("exists already"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("exists already"), "{}", stderr(&output));
 
     let output = create_user(dir.path(), "new@example.com", "short");
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("at least 8 characters"));
 
     let output = javelin(dir.path())
-        .args([
-            "user",
-            "create",
-            "--email",
-            "x@example.com",
-            "--role",
-            "boss",
-        ])
+        .args(["user", "create", "--email", "x@example.com", "--role", "boss"])
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
@@ -198,12 +173,8 @@ fn serves_until_sigterm_then_stops_gracefully() {
         .expect("run javelin");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     let address = loop {
-        let line = lines
-            .next()
-            .expect("javelin logs until it serves")
-            .expect("log line");
-        let event: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|_| panic!("JSON log line: {line}"));
+        let line = lines.next().expect("javelin logs until it serves").expect("log line");
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("JSON log line: {line}"));
         if event["message"] == "Javelin is serving" {
             break event["address"].as_str().expect("address field").to_owned();
         }
@@ -218,8 +189,5 @@ fn serves_until_sigterm_then_stops_gracefully() {
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let status = child.wait().expect("javelin exits");
     assert!(status.success(), "exit status {status}; log: {rest:?}");
-    assert!(
-        rest.iter().any(|line| line.contains("Javelin has stopped")),
-        "{rest:?}"
-    );
+    assert!(rest.iter().any(|line| line.contains("Javelin has stopped")), "{rest:?}");
 }

@@ -107,7 +107,7 @@ javelin_storage::backend_tests! {
         assert!(limited.headers().contains_key("retry-after"));
         assert!(limited.text().await.expect("body").contains("Too many sign-in attempts"));
         // The API shares the limit.
-        let response = reqwest::Client::new()
+        let response = common::api_client()
             .post(app.url("/api/v1/auth/token"))
             .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
             .send()
@@ -118,7 +118,7 @@ javelin_storage::backend_tests! {
 
     async fn token_api(db) {
         let app = TestApp::start_with_admin(db).await;
-        let api = reqwest::Client::new();
+        let api = common::api_client();
         let response = api
             .post(app.url("/api/v1/auth/token"))
             .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": "wrong password"}))
@@ -171,12 +171,13 @@ javelin_storage::backend_tests! {
                 ("GET", "/login"),
                 ("POST", "/login"),
                 ("POST", "/api/v1/auth/token"),
+                ("GET", "/connections/amazon/oauth/callback"),
             ],
-            "only sign-in, setup, health, assets and the token exchange are public"
+            "only sign-in, setup, health, assets, the token exchange and the OAuth callback are public"
         );
         let protected: Vec<_> = table.iter().filter(|route| route.access == Access::SignedIn).collect();
         assert!(protected.len() >= 8);
-        let api = reqwest::Client::new();
+        let api = common::api_client();
         for route in protected {
             let path = route.path.replace("{id}", "1");
             // A script gets a 401 (a state-changing one may already fail its CSRF check) …
@@ -248,7 +249,7 @@ javelin_storage::backend_tests! {
 
     async fn health_readiness_and_metrics(db) {
         let app = TestApp::start_with_admin(db).await;
-        let api = reqwest::Client::new();
+        let api = common::api_client();
         let response = api.get(app.url("/healthz")).send().await.expect("GET");
         assert_eq!(response.status(), StatusCode::OK);
         assert!(response.headers().contains_key("x-request-id"));
@@ -273,7 +274,7 @@ javelin_storage::backend_tests! {
         let platforms = |body: Value| -> Vec<String> {
             body.as_array().expect("array").iter().map(|p| p["platform"].as_str().expect("code").to_owned()).collect()
         };
-        let api = reqwest::Client::new();
+        let api = common::api_client();
         let body = api.get(app.url("/api/v1/platforms")).bearer_auth(&token).send().await.expect("GET").json().await.expect("JSON");
         assert_eq!(platforms(body), ["amazon", "flipkart"]);
 
@@ -298,10 +299,6 @@ javelin_storage::backend_tests! {
 async fn a_fresh_browser_sees_the_setup_page_first() {
     let db = javelin_storage::testing::TestDatabase::sqlite().await;
     let app = TestApp::start(db).await;
-    let response = browser_client()
-        .get(app.url("/login"))
-        .send()
-        .await
-        .expect("GET");
+    let response = browser_client().get(app.url("/login")).send().await.expect("GET");
     assert_eq!(location(&response), "/setup");
 }

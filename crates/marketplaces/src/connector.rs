@@ -58,4 +58,10 @@ pub trait Connector: Send + Sync {
 
     /// Proves the credentials work by fetching real data from the marketplace.
     async fn check(&self, account: &Account) -> Result<AccountCheck, CheckError>;
+
+    /// How long a check's result stays fresh enough to show again instead of spending the
+    /// seller's request quota on another one.
+    fn check_reuse_window(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
 }

@@ -56,10 +56,7 @@ impl Flipkart {
         let response = self
             .http
             .get(&url)
-            .query(&[
-                ("grant_type", "client_credentials"),
-                ("scope", "Seller_Api"),
-            ])
+            .query(&[("grant_type", "client_credentials"), ("scope", "Seller_Api")])
             .header("authorization", format!("Basic {basic}"))
             .header("accept", "application/json")
             .send()
@@ -71,11 +68,8 @@ impl Flipkart {
             .await
             .map_err(|err| CheckError::Unavailable(err.to_string()))?;
         if status.is_success() {
-            let token: TokenResponse = serde_json::from_str(&body).map_err(|err| {
-                CheckError::Unavailable(format!(
-                    "Flipkart answered in an unexpected format ({err})"
-                ))
-            })?;
+            let token: TokenResponse = serde_json::from_str(&body)
+                .map_err(|err| CheckError::Unavailable(format!("Flipkart answered in an unexpected format ({err})")))?;
             return Ok((token.access_token, token.expires_in));
         }
         let reason = describe(status.as_u16(), &body);
@@ -85,9 +79,7 @@ impl Flipkart {
                  a new application may still be pending approval."
             ))
         } else {
-            CheckError::Rejected(format!(
-                "Flipkart's token service answered with an error ({reason})."
-            ))
+            CheckError::Rejected(format!("Flipkart's token service answered with an error ({reason})."))
         })
     }
 
@@ -118,18 +110,16 @@ impl Flipkart {
                 "Flipkart's Seller API refused the shipment search ({reason})."
             )));
         }
-        serde_json::from_str(&text).map_err(|err| {
-            CheckError::Unavailable(format!("Flipkart answered in an unexpected format ({err})"))
-        })
+        serde_json::from_str(&text)
+            .map_err(|err| CheckError::Unavailable(format!("Flipkart answered in an unexpected format ({err})")))
     }
 }
 
 fn describe(status: u16, body: &str) -> String {
     match serde_json::from_str::<ErrorBody>(body) {
-        Ok(parsed) if !parsed.error.is_empty() => format!(
-            "HTTP {status}, {}: {}",
-            parsed.error, parsed.error_description
-        ),
+        Ok(parsed) if !parsed.error.is_empty() => {
+            format!("HTTP {status}, {}: {}", parsed.error, parsed.error_description)
+        }
         _ => format!("HTTP {status}"),
     }
 }

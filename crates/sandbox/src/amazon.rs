@@ -90,10 +90,7 @@ pub(crate) fn router() -> Router<Sandbox> {
         .route("/apps/authorize/consent", get(consent_page))
         .route("/apps/authorize/confirm", post(confirm))
         .route("/auth/o2/token", post(token))
-        .route(
-            "/sellers/v1/marketplaceParticipations",
-            get(marketplace_participations),
-        )
+        .route("/sellers/v1/marketplaceParticipations", get(marketplace_participations))
 }
 
 struct ConsentError {
@@ -125,10 +122,7 @@ struct ConsentQuery {
 }
 
 /// `GET /apps/authorize/consent`: checks the application and shows Authorize / Deny.
-async fn consent_page(
-    State(sandbox): State<Sandbox>,
-    Query(query): Query<ConsentQuery>,
-) -> Response {
+async fn consent_page(State(sandbox): State<Sandbox>, Query(query): Query<ConsentQuery>) -> Response {
     let app = &sandbox.credentials.amazon;
     let mut page = ConsentPage {
         error: None,
@@ -184,10 +178,7 @@ async fn consent_page(
 fn registered_redirect(sandbox: &Sandbox, given: Option<&str>) -> Result<String, String> {
     let registered = &sandbox.options.redirect_uris;
     match given {
-        None => registered
-            .first()
-            .map(Url::to_string)
-            .ok_or_else(String::new),
+        None => registered.first().map(Url::to_string).ok_or_else(String::new),
         Some(uri) if registered.iter().any(|r| r.as_str() == uri) => Ok(uri.to_owned()),
         Some(uri) => Err(uri.to_owned()),
     }
@@ -204,14 +195,8 @@ struct Decision {
 /// `POST /apps/authorize/confirm`: back to the application, with a code or without one.
 async fn confirm(State(sandbox): State<Sandbox>, Form(form): Form<Decision>) -> Response {
     let app = &sandbox.credentials.amazon;
-    if form.application_id != app.application_id
-        || registered_redirect(&sandbox, Some(&form.redirect_uri)).is_err()
-    {
-        return (
-            StatusCode::BAD_REQUEST,
-            "The authorization request is not valid.",
-        )
-            .into_response();
+    if form.application_id != app.application_id || registered_redirect(&sandbox, Some(&form.redirect_uri)).is_err() {
+        return (StatusCode::BAD_REQUEST, "The authorization request is not valid.").into_response();
     }
     let Ok(mut target) = Url::parse(&form.redirect_uri) else {
         return (StatusCode::BAD_REQUEST, "The redirect URI is not a URL.").into_response();
@@ -233,10 +218,9 @@ async fn confirm(State(sandbox): State<Sandbox>, Form(form): Form<Decision>) -> 
         } else {
             // Amazon documents no error redirect for a cancelled consent; the sandbox adds the
             // standard OAuth parameters, and Javelin treats a missing code as a refusal either way.
-            query.append_pair("error", "access_denied").append_pair(
-                "error_description",
-                "The seller denied the authorization request.",
-            );
+            query
+                .append_pair("error", "access_denied")
+                .append_pair("error_description", "The seller denied the authorization request.");
         }
     }
     Redirect::to(target.as_str()).into_response()
@@ -277,9 +261,7 @@ fn token_params(headers: &HeaderMap, body: &Bytes) -> HashMap<String, String> {
         .and_then(|encoded| STANDARD.decode(encoded).ok())
         .and_then(|decoded| String::from_utf8(decoded).ok());
     if let Some((id, secret)) = basic.as_deref().and_then(|pair| pair.split_once(':')) {
-        params
-            .entry("client_id".into())
-            .or_insert_with(|| id.to_owned());
+        params.entry("client_id".into()).or_insert_with(|| id.to_owned());
         params
             .entry("client_secret".into())
             .or_insert_with(|| secret.to_owned());
@@ -290,12 +272,7 @@ fn token_params(headers: &HeaderMap, body: &Bytes) -> HashMap<String, String> {
 /// `POST /auth/o2/token`: the `authorization_code` and `refresh_token` grants.
 async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
     let params = token_params(&headers, &body);
-    let param = |name: &str| {
-        params
-            .get(name)
-            .map(String::as_str)
-            .filter(|value| !value.is_empty())
-    };
+    let param = |name: &str| params.get(name).map(String::as_str).filter(|value| !value.is_empty());
     let Some(grant_type) = param("grant_type") else {
         return lwa_error(
             StatusCode::BAD_REQUEST,
@@ -320,8 +297,7 @@ async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) 
         }
     }
     let app = &sandbox.credentials.amazon;
-    if param("client_id") != Some(app.client_id.as_str())
-        || param("client_secret") != Some(app.client_secret.as_str())
+    if param("client_id") != Some(app.client_id.as_str()) || param("client_secret") != Some(app.client_secret.as_str())
     {
         return lwa_error(
             StatusCode::UNAUTHORIZED,
@@ -346,9 +322,7 @@ async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) 
         };
         // Expired, reused, unknown, or exchanged with another redirect URI: all invalid_grant.
         let valid = match state.codes.get_mut(code) {
-            Some(grant)
-                if !grant.used && grant.expires_at > now && grant.redirect_uri == redirect_uri =>
-            {
+            Some(grant) if !grant.used && grant.expires_at > now && grant.redirect_uri == redirect_uri => {
                 grant.used = true;
                 true
             }
@@ -386,10 +360,9 @@ async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) 
         refresh_token.to_owned()
     };
     let access_token = format!("Atza|{}", random_hex(48));
-    state.access_tokens.insert(
-        access_token.clone(),
-        now + Duration::seconds(ACCESS_TOKEN_SECONDS),
-    );
+    state
+        .access_tokens
+        .insert(access_token.clone(), now + Duration::seconds(ACCESS_TOKEN_SECONDS));
     let body = json!({
         "access_token": access_token,
         "token_type": "bearer",
@@ -425,16 +398,10 @@ fn sp_api_error(status: StatusCode, code: &str, message: &str, details: &str) ->
 }
 
 /// `GET /sellers/v1/marketplaceParticipations`.
-async fn marketplace_participations(
-    State(sandbox): State<Sandbox>,
-    headers: HeaderMap,
-) -> Response {
+async fn marketplace_participations(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
     let now = sandbox.clock.now();
     let mut state = sandbox.amazon();
-    let Some(token) = headers
-        .get("x-amz-access-token")
-        .and_then(|value| value.to_str().ok())
-    else {
+    let Some(token) = headers.get("x-amz-access-token").and_then(|value| value.to_str().ok()) else {
         return sp_api_error(
             StatusCode::BAD_REQUEST,
             "Unauthorized",

@@ -15,7 +15,6 @@ impl Clock {
     }
 
     pub fn advance(&self, by: Duration) {
-        self.offset_seconds
-            .fetch_add(by.whole_seconds(), Ordering::Relaxed);
+        self.offset_seconds.fetch_add(by.whole_seconds(), Ordering::Relaxed);
     }
 }

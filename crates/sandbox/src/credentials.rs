@@ -61,10 +61,7 @@ impl Credentials {
                     &uuid[16..20],
                     &uuid[20..]
                 ),
-                client_id: format!(
-                    "amzn1.application-oa2-client.{}",
-                    hex(seed, "client id", 32)
-                ),
+                client_id: format!("amzn1.application-oa2-client.{}", hex(seed, "client id", 32)),
                 client_secret: format!("amzn1.oa2-cs.v1.{}", hex(seed, "client secret", 64)),
                 refresh_token: format!("Atzr|{}", hex(seed, "refresh token", 64)),
                 selling_partner_id: format!("A{}", letters(seed, "seller", 13)),
@@ -85,22 +82,11 @@ mod tests {
     fn same_seed_same_values_other_seed_other_values() {
         let a = Credentials::from_seed(0);
         assert_eq!(a, Credentials::from_seed(0));
-        assert_ne!(
-            a.amazon.client_secret,
-            Credentials::from_seed(1).amazon.client_secret
-        );
+        assert_ne!(a.amazon.client_secret, Credentials::from_seed(1).amazon.client_secret);
         assert!(a.amazon.application_id.starts_with("amzn1.sp.solution."));
         assert!(a.amazon.refresh_token.starts_with("Atzr|"));
         assert_eq!(a.amazon.selling_partner_id.len(), 14);
-        assert!(
-            a.amazon
-                .selling_partner_id
-                .chars()
-                .all(|c| c.is_ascii_uppercase())
-        );
-        assert_eq!(
-            (a.flipkart.api_key.len(), a.flipkart.api_secret.len()),
-            (36, 33)
-        );
+        assert!(a.amazon.selling_partner_id.chars().all(|c| c.is_ascii_uppercase()));
+        assert_eq!((a.flipkart.api_key.len(), a.flipkart.api_secret.len()), (36, 33));
     }
 }

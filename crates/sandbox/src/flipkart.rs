@@ -45,19 +45,14 @@ struct TokenQuery {
 }
 
 /// `GET /oauth-service/oauth/token?grant_type=client_credentials&scope=Seller_Api`, Basic auth.
-async fn token(
-    State(sandbox): State<Sandbox>,
-    headers: HeaderMap,
-    Query(query): Query<TokenQuery>,
-) -> Response {
+async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, Query(query): Query<TokenQuery>) -> Response {
     let credentials = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Basic "))
         .and_then(|encoded| STANDARD.decode(encoded).ok())
         .and_then(|decoded| String::from_utf8(decoded).ok());
-    let Some((app_id, secret)) = credentials.as_deref().and_then(|pair| pair.split_once(':'))
-    else {
+    let Some((app_id, secret)) = credentials.as_deref().and_then(|pair| pair.split_once(':')) else {
         return error(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -107,11 +102,7 @@ const POST_DISPATCH_STATES: [&str; 3] = ["SHIPPED", "DELIVERED", "PICKUP_COMPLET
 
 /// `POST /sellers/v3/shipments/filter`: validates the filter; the sandbox seller has no
 /// shipments yet (the sync issue seeds them).
-async fn filter_shipments(
-    State(sandbox): State<Sandbox>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
+async fn filter_shipments(State(sandbox): State<Sandbox>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -127,20 +118,12 @@ async fn filter_shipments(
             );
         }
         Some(expires_at) if expires_at <= now => {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "Access token expired",
-            );
+            return error(StatusCode::UNAUTHORIZED, "invalid_token", "Access token expired");
         }
         Some(_) => {}
     }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "The request body is not JSON",
-        );
+        return error(StatusCode::BAD_REQUEST, "bad_request", "The request body is not JSON");
     };
     let kind = request.pointer("/filter/type").and_then(Value::as_str);
     let allowed: &[&str] = match kind {
@@ -167,10 +150,7 @@ async fn filter_shipments(
         return error(
             StatusCode::BAD_REQUEST,
             "bad_request",
-            &format!(
-                "state {bad} is not valid for filter type {}",
-                kind.unwrap_or("")
-            ),
+            &format!("state {bad} is not valid for filter type {}", kind.unwrap_or("")),
         );
     }
     axum::Json(json!({"hasMore": false, "nextPageUrl": null, "shipments": []})).into_response()

@@ -37,8 +37,7 @@ impl Default for SandboxOptions {
             seed: 0,
             // A constant URL that parses.
             redirect_uris: vec![
-                Url::parse("http://localhost:8000/connections/amazon/oauth/callback")
-                    .expect("valid URL"),
+                Url::parse("http://localhost:8000/connections/amazon/oauth/callback").expect("valid URL"),
             ],
             draft_app: true,
         }
@@ -88,15 +87,11 @@ impl Sandbox {
 
     fn amazon(&self) -> MutexGuard<'_, amazon::AmazonState> {
         // A panic while holding the lock would be a bug in the simulator; keep serving.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn flipkart(&self) -> MutexGuard<'_, flipkart::FlipkartState> {
-        self.flipkart
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.flipkart.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -107,9 +102,7 @@ struct Advance {
 
 /// `POST /_sandbox/clock/advance?seconds=N`: lets codes and tokens expire without waiting.
 async fn advance_clock(State(sandbox): State<Sandbox>, Query(advance): Query<Advance>) -> String {
-    sandbox
-        .clock
-        .advance(time::Duration::seconds(advance.seconds));
+    sandbox.clock.advance(time::Duration::seconds(advance.seconds));
     format!("clock advanced by {} s\n", advance.seconds)
 }
 

@@ -1,8 +1,6 @@
 //! Javelin's marketplace clients against the sandbox's simulators, over real HTTP.
 
-use javelin_marketplaces::amazon::{
-    Amazon, AmazonEndpoints, AmazonError, LwaClient, Region, marketplaces,
-};
+use javelin_marketplaces::amazon::{Amazon, AmazonEndpoints, AmazonError, LwaClient, Region, marketplaces};
 use javelin_marketplaces::flipkart::Flipkart;
 use javelin_marketplaces::{Account, CheckError, Connector};
 use javelin_sandbox::{Sandbox, SandboxOptions};
@@ -18,14 +16,8 @@ const CALLBACK: &str = "http://127.0.0.1:9/connections/amazon/oauth/callback";
 
 async fn start(options: SandboxOptions) -> Running {
     let sandbox = Sandbox::new(options);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = Url::parse(&format!(
-        "http://{}",
-        listener.local_addr().expect("address")
-    ))
-    .expect("URL");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = Url::parse(&format!("http://{}", listener.local_addr().expect("address"))).expect("URL");
     let router = sandbox.router();
     tokio::spawn(async move { axum::serve(listener, router).await });
     Running {
@@ -78,24 +70,13 @@ impl Running {
     }
 
     /// Walks the consent page and returns the redirect back to the application.
-    async fn consent(
-        &self,
-        draft: bool,
-        redirect_uri: Option<&str>,
-        decision: &str,
-    ) -> Result<Url, String> {
+    async fn consent(&self, draft: bool, redirect_uri: Option<&str>, decision: &str) -> Result<Url, String> {
         let us = marketplaces::find("ATVPDKIKX0DER").expect("US");
         let creds = &self.sandbox.credentials().amazon;
         let redirect = redirect_uri.map(|uri| Url::parse(uri).expect("URL"));
         let url = self
             .amazon()
-            .consent_url(
-                us,
-                &creds.application_id,
-                "state-123",
-                draft,
-                redirect.as_ref(),
-            )
+            .consent_url(us, &creds.application_id, "state-123", draft, redirect.as_ref())
             .expect("consent URL");
         let page = self.http.get(url).send().await.expect("consent page");
         let ok = page.status().is_success();
@@ -103,10 +84,7 @@ impl Running {
         if !ok {
             return Err(html);
         }
-        assert!(
-            html.contains("Authorize") && html.contains("Deny"),
-            "{html}"
-        );
+        assert!(html.contains("Authorize") && html.contains("Deny"), "{html}");
         let redirect_uri = redirect_uri.unwrap_or(CALLBACK);
         let response = self
             .http
@@ -139,22 +117,12 @@ fn query(url: &Url, name: &str) -> Option<String> {
 #[tokio::test]
 async fn amazon_consent_code_exchange_refresh_and_participations() {
     let running = start_default().await;
-    let back = running
-        .consent(true, None, "authorize")
-        .await
-        .expect("consent");
+    let back = running.consent(true, None, "authorize").await.expect("consent");
     assert_eq!(back.as_str().split('?').next(), Some(CALLBACK));
     assert_eq!(query(&back, "state").as_deref(), Some("state-123"));
     assert_eq!(
         query(&back, "selling_partner_id").as_deref(),
-        Some(
-            running
-                .sandbox
-                .credentials()
-                .amazon
-                .selling_partner_id
-                .as_str()
-        )
+        Some(running.sandbox.credentials().amazon.selling_partner_id.as_str())
     );
     let code = query(&back, "spapi_oauth_code").expect("code");
 
@@ -169,9 +137,7 @@ async fn amazon_consent_code_exchange_refresh_and_participations() {
     let refresh_token = tokens.refresh_token.expect("refresh token");
 
     // A code works once.
-    let again = amazon
-        .exchange_code(&running.client(), &code, &callback)
-        .await;
+    let again = amazon.exchange_code(&running.client(), &code, &callback).await;
     assert!(
         matches!(&again, Err(AmazonError::Lwa { status: 400, error, .. }) if error == "invalid_grant"),
         "{again:?}"
@@ -186,7 +152,11 @@ async fn amazon_consent_code_exchange_refresh_and_participations() {
         .marketplace_participations(Region::Na, us, &refreshed.access_token)
         .await
         .expect("participations");
-    assert!(participations.iter().any(|p| p.marketplace.id == "ATVPDKIKX0DER" && p.store_name == "Javelin Sandbox Store"));
+    assert!(
+        participations
+            .iter()
+            .any(|p| p.marketplace.id == "ATVPDKIKX0DER" && p.store_name == "Javelin Sandbox Store")
+    );
 
     // Wrong secret and unknown refresh tokens are refused in LWA's words.
     let wrong = LwaClient {
@@ -214,18 +184,11 @@ async fn amazon_consent_page_refuses_what_amazon_refuses() {
         .expect_err("draft without version=beta");
     assert!(draft.contains("MD1000"), "{draft}");
     let unregistered = running
-        .consent(
-            true,
-            Some("https://elsewhere.example/callback"),
-            "authorize",
-        )
+        .consent(true, Some("https://elsewhere.example/callback"), "authorize")
         .await
         .expect_err("unknown redirect");
     assert!(unregistered.contains("MD5101"), "{unregistered}");
-    let denied = running
-        .consent(true, None, "deny")
-        .await
-        .expect("redirect back");
+    let denied = running.consent(true, None, "deny").await.expect("redirect back");
     assert_eq!(query(&denied, "spapi_oauth_code"), None);
     assert_eq!(query(&denied, "error").as_deref(), Some("access_denied"));
 
@@ -244,19 +207,12 @@ async fn amazon_consent_page_refuses_what_amazon_refuses() {
 #[tokio::test]
 async fn amazon_codes_expire_after_five_minutes_and_access_tokens_after_an_hour() {
     let running = start_default().await;
-    let back = running
-        .consent(true, None, "authorize")
-        .await
-        .expect("consent");
+    let back = running.consent(true, None, "authorize").await.expect("consent");
     let code = query(&back, "spapi_oauth_code").expect("code");
     running.advance(301).await;
     let expired = running
         .amazon()
-        .exchange_code(
-            &running.client(),
-            &code,
-            &Url::parse(CALLBACK).expect("URL"),
-        )
+        .exchange_code(&running.client(), &code, &Url::parse(CALLBACK).expect("URL"))
         .await;
     assert!(
         matches!(&expired, Err(AmazonError::Lwa { error, .. }) if error == "invalid_grant"),
@@ -369,28 +325,13 @@ async fn connectors_check_accounts_against_the_sandbox() {
     account
         .secrets
         .insert("refresh_token".into(), creds.amazon.refresh_token.clone());
-    let check = running
-        .amazon()
-        .check(&account)
-        .await
-        .expect("Amazon check");
+    let check = running.amazon().check(&account).await.expect("Amazon check");
     assert_eq!(check.label.as_deref(), Some("Javelin Sandbox Store"));
-    assert!(
-        check.message.contains("Amazon.com (US)"),
-        "{}",
-        check.message
-    );
+    assert!(check.message.contains("Amazon.com (US)"), "{}", check.message);
     assert_eq!(check.tokens.len(), 1);
 
-    account
-        .secrets
-        .insert("client_secret".into(), "wrong".into());
-    let refused = running
-        .amazon()
-        .check(&account)
-        .await
-        .err()
-        .expect("refused");
+    account.secrets.insert("client_secret".into(), "wrong".into());
+    let refused = running.amazon().check(&account).await.err().expect("refused");
     assert!(
         matches!(&refused, CheckError::Rejected(message) if message.contains("invalid_client")),
         "{refused}"
@@ -398,17 +339,13 @@ async fn connectors_check_accounts_against_the_sandbox() {
 
     let flipkart = Flipkart::new(running.http.clone(), running.url("/flipkart"));
     let mut account = Account::default();
-    account
-        .secrets
-        .insert("api_key".into(), creds.flipkart.api_key.clone());
+    account.secrets.insert("api_key".into(), creds.flipkart.api_key.clone());
     account
         .secrets
         .insert("api_secret".into(), creds.flipkart.api_secret.clone());
     let check = flipkart.check(&account).await.expect("Flipkart check");
     assert!(
-        check
-            .message
-            .starts_with("Connected to the Flipkart Seller API"),
+        check.message.starts_with("Connected to the Flipkart Seller API"),
         "{}",
         check.message
     );

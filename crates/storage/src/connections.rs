@@ -269,9 +269,7 @@ impl Storage {
                 .await?;
             }
             // Consents in progress are short-lived: dropping them is simpler than resealing.
-            sqlx::query("DELETE FROM oauth_states")
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("DELETE FROM oauth_states").execute(&mut *tx).await?;
             tx.commit().await?;
         });
         Ok(())

@@ -49,25 +49,19 @@ pub(crate) use with_pool;
 /// another writer got in between, and the busy timeout does not help.
 pub(crate) trait BeginWrite {
     type Database: sqlx::Database;
-    fn begin_write(
-        &self,
-    ) -> impl Future<Output = Result<Transaction<'static, Self::Database>, sqlx::Error>> + Send;
+    fn begin_write(&self) -> impl Future<Output = Result<Transaction<'static, Self::Database>, sqlx::Error>> + Send;
 }
 
 impl BeginWrite for SqlitePool {
     type Database = Sqlite;
-    fn begin_write(
-        &self,
-    ) -> impl Future<Output = Result<Transaction<'static, Sqlite>, sqlx::Error>> + Send {
+    fn begin_write(&self) -> impl Future<Output = Result<Transaction<'static, Sqlite>, sqlx::Error>> + Send {
         self.begin_with("BEGIN IMMEDIATE")
     }
 }
 
 impl BeginWrite for PgPool {
     type Database = Postgres;
-    fn begin_write(
-        &self,
-    ) -> impl Future<Output = Result<Transaction<'static, Postgres>, sqlx::Error>> + Send {
+    fn begin_write(&self) -> impl Future<Output = Result<Transaction<'static, Postgres>, sqlx::Error>> + Send {
         self.begin()
     }
 }
@@ -96,14 +90,12 @@ impl Storage {
         let path = options.get_filename().to_path_buf();
         if path.as_os_str().is_empty() || path.starts_with(":memory:") {
             return Err(StorageError::InvalidUrl(
-                "an in-memory SQLite database would lose everything at exit; give a file path"
-                    .into(),
+                "an in-memory SQLite database would lose everything at exit; give a file path".into(),
             ));
         }
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|err| {
-                StorageError::InvalidUrl(format!("cannot create folder {}: {err}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|err| StorageError::InvalidUrl(format!("cannot create folder {}: {err}", dir.display())))?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
@@ -123,9 +115,7 @@ impl Storage {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Self {
-            db: Db::Postgres(pool),
-        })
+        Ok(Self { db: Db::Postgres(pool) })
     }
 
     pub fn backend(&self) -> Backend {
@@ -175,11 +165,7 @@ async fn lock_file(db_path: &Path) -> Result<File> {
         source,
     };
     tokio::task::spawn_blocking(move || {
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)?;
+        let file = File::options().create(true).truncate(false).write(true).open(&path)?;
         file.lock()?;
         Ok(file)
     })

@@ -12,10 +12,7 @@ pub enum StorageError {
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database lock file {path}: {source}")]
-    LockFile {
-        path: String,
-        source: std::io::Error,
-    },
+    LockFile { path: String, source: std::io::Error },
 }
 
 impl StorageError {

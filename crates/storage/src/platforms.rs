@@ -20,11 +20,7 @@ pub struct NewPlatform<'a> {
 impl Storage {
     /// Inserts the given platforms, or refreshes their names and order; idempotent, run at
     /// every start so that a supported platform is always present.
-    pub async fn ensure_platforms(
-        &self,
-        platforms: &[NewPlatform<'_>],
-        now: Timestamp,
-    ) -> Result<()> {
+    pub async fn ensure_platforms(&self, platforms: &[NewPlatform<'_>], now: Timestamp) -> Result<()> {
         with_pool!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             for platform in platforms {
@@ -46,11 +42,11 @@ impl Storage {
 
     pub async fn list_platforms(&self) -> Result<Vec<Platform>> {
         with_pool!(self, |pool| {
-            Ok(sqlx::query_as(
-                "SELECT code, name, sort_order FROM platforms ORDER BY sort_order, code",
+            Ok(
+                sqlx::query_as("SELECT code, name, sort_order FROM platforms ORDER BY sort_order, code")
+                    .fetch_all(pool)
+                    .await?,
             )
-            .fetch_all(pool)
-            .await?)
         })
     }
 }

@@ -39,11 +39,7 @@ impl Storage {
     }
 
     /// The session with this token hash, if it has not expired at `now`.
-    pub async fn find_session(
-        &self,
-        token_hash: &[u8],
-        now: Timestamp,
-    ) -> Result<Option<SessionRecord>> {
+    pub async fn find_session(&self, token_hash: &[u8], now: Timestamp) -> Result<Option<SessionRecord>> {
         with_pool!(self, |pool| {
             Ok(sqlx::query_as(
                 "SELECT u.id, u.email, u.role, u.created_at, s.csrf_token, s.expires_at
@@ -79,13 +75,7 @@ impl Storage {
     }
 
     /// Stores a new API token (its SHA-256) for a user; returns the token's id.
-    pub async fn create_api_token(
-        &self,
-        user_id: i64,
-        token_hash: &[u8],
-        label: &str,
-        now: Timestamp,
-    ) -> Result<i64> {
+    pub async fn create_api_token(&self, user_id: i64, token_hash: &[u8], label: &str, now: Timestamp) -> Result<i64> {
         with_pool!(self, |pool| {
             sqlx::query_scalar(
                 "INSERT INTO api_tokens (user_id, token_hash, label, created_at)
@@ -131,13 +121,12 @@ impl Storage {
     /// Revokes an API token; returns whether a live token was revoked.
     pub async fn revoke_api_token(&self, token_hash: &[u8], now: Timestamp) -> Result<bool> {
         with_pool!(self, |pool| {
-            let done = sqlx::query(
-                "UPDATE api_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
-            )
-            .bind(token_hash)
-            .bind(now)
-            .execute(pool)
-            .await?;
+            let done =
+                sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL")
+                    .bind(token_hash)
+                    .bind(now)
+                    .execute(pool)
+                    .await?;
             Ok(done.rows_affected() == 1)
         })
     }

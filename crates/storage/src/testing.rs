@@ -31,9 +31,7 @@ impl TestDatabase {
 
     /// A new schema on the test PostgreSQL server, or `None` when none is configured.
     pub async fn postgres() -> Option<Self> {
-        let base = std::env::var(POSTGRES_URL_VAR)
-            .ok()
-            .filter(|url| !url.is_empty())?;
+        let base = std::env::var(POSTGRES_URL_VAR).ok().filter(|url| !url.is_empty())?;
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .expect("the clock is after 1970")
@@ -43,9 +41,7 @@ impl TestDatabase {
         let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
         let schema = format!("jt_{secs}_{suffix}");
 
-        let admin = Storage::connect(&base)
-            .await
-            .expect("connect to the test PostgreSQL");
+        let admin = Storage::connect(&base).await.expect("connect to the test PostgreSQL");
         admin.drop_stale_test_schemas(secs).await;
         admin
             .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
@@ -55,9 +51,7 @@ impl TestDatabase {
 
         let separator = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
-        let storage = Storage::connect(&url)
-            .await
-            .expect("connect to the test schema");
+        let storage = Storage::connect(&url).await.expect("connect to the test schema");
         storage.migrate().await.expect("migrate PostgreSQL");
         Some(Self {
             url,
@@ -70,9 +64,7 @@ impl TestDatabase {
 impl Storage {
     pub async fn execute_unprepared(&self, sql: &str) -> crate::Result<()> {
         crate::db::with_pool!(self, |pool| {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(pool)
-                .await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(pool).await?;
         });
         Ok(())
     }
@@ -91,10 +83,7 @@ impl Storage {
             return;
         };
         for name in names {
-            let created = name
-                .split('_')
-                .nth(1)
-                .and_then(|secs| secs.parse::<u64>().ok());
+            let created = name.split('_').nth(1).and_then(|secs| secs.parse::<u64>().ok());
             if created.is_some_and(|secs| secs + 86_400 < now_secs) {
                 let _ = self
                     .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))

@@ -52,10 +52,21 @@ impl Timestamp {
         self.0.format(&Rfc3339).unwrap_or_default()
     }
 
+    /// For people: `2026-11-27 06:51 UTC`.
+    pub fn to_display(self) -> String {
+        let dt = self.0;
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+            dt.year(),
+            u8::from(dt.month()),
+            dt.day(),
+            dt.hour(),
+            dt.minute()
+        )
+    }
+
     pub fn parse_rfc3339(text: &str) -> Option<Self> {
-        OffsetDateTime::parse(text, &Rfc3339)
-            .ok()
-            .map(Self::from_datetime)
+        OffsetDateTime::parse(text, &Rfc3339).ok().map(Self::from_datetime)
     }
 }
 
@@ -94,8 +105,7 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Self::parse_rfc3339(&text)
-            .ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 timestamp"))
+        Self::parse_rfc3339(&text).ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 timestamp"))
     }
 }
 
@@ -117,8 +127,7 @@ impl Encode<'_, Sqlite> for Timestamp {
 impl<'r> Decode<'r, Sqlite> for Timestamp {
     fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
         let micros = <i64 as Decode<Sqlite>>::decode(value)?;
-        Self::from_unix_micros(micros)
-            .ok_or_else(|| format!("timestamp {micros} µs is out of range").into())
+        Self::from_unix_micros(micros).ok_or_else(|| format!("timestamp {micros} µs is out of range").into())
     }
 }
 

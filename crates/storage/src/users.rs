@@ -42,9 +42,7 @@ const INSERT_USER: &str = "INSERT INTO users (email, password_hash, role, create
 impl Storage {
     pub async fn count_users(&self) -> Result<i64> {
         with_pool!(self, |pool| {
-            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-                .fetch_one(pool)
-                .await?)
+            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await?)
         })
     }
 
@@ -100,29 +98,23 @@ impl Storage {
 
     pub async fn find_user_login(&self, email: &str) -> Result<Option<UserLogin>> {
         with_pool!(self, |pool| {
-            Ok(sqlx::query_as(
-                "SELECT id, email, role, created_at, password_hash FROM users WHERE email = $1",
+            Ok(
+                sqlx::query_as("SELECT id, email, role, created_at, password_hash FROM users WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(pool)
+                    .await?,
             )
-            .bind(email)
-            .fetch_optional(pool)
-            .await?)
         })
     }
 
-    pub async fn set_user_password(
-        &self,
-        user_id: i64,
-        password_hash: &str,
-        now: Timestamp,
-    ) -> Result<bool> {
+    pub async fn set_user_password(&self, user_id: i64, password_hash: &str, now: Timestamp) -> Result<bool> {
         with_pool!(self, |pool| {
-            let done =
-                sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-                    .bind(password_hash)
-                    .bind(now)
-                    .bind(user_id)
-                    .execute(pool)
-                    .await?;
+            let done = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(password_hash)
+                .bind(now)
+                .bind(user_id)
+                .execute(pool)
+                .await?;
             Ok(done.rows_affected() == 1)
         })
     }

@@ -1,8 +1,8 @@
 //! The storage contract: every test runs on SQLite and on PostgreSQL.
 
 use javelin_storage::{
-    ConnectionStatus, NewConnection, NewPlatform, NewSession, NewUser, OAuthState, Role,
-    StateLookup, Storage, StorageError, StoredSecret, Timestamp,
+    ConnectionStatus, NewConnection, NewPlatform, NewSession, NewUser, OAuthState, Role, StateLookup, Storage,
+    StorageError, StoredSecret, Timestamp,
 };
 use time::Duration;
 
@@ -14,11 +14,7 @@ async fn seeded(storage: &Storage) -> i64 {
         sort_order: 1,
     }];
     storage.ensure_platforms(&seed, now).await.expect("seed");
-    storage
-        .create_user(&user("a@example.com", now))
-        .await
-        .expect("user")
-        .id
+    storage.create_user(&user("a@example.com", now)).await.expect("user").id
 }
 
 fn secret(connection_id: i64, field: &str, byte: u8) -> StoredSecret {

@@ -3,9 +3,7 @@
 use std::path::Path;
 
 fn names(backend: &str) -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("migrations")
-        .join(backend);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
         .map(|entry| {

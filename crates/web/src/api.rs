@@ -2,11 +2,12 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use javelin_core::{LoginError, PlatformCard};
+use javelin_core::LoginError;
+use javelin_core::connections::{AmazonOAuthInput, ConnectError, ConnectionView, FieldErrors, TestResult};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -56,10 +57,7 @@ pub(crate) async fn create_token(
 }
 
 /// `DELETE /api/v1/auth/token` revokes the bearer token it is sent with.
-pub(crate) async fn revoke_token(
-    State(state): State<AppState>,
-    identity: Identity,
-) -> Result<StatusCode, ApiError> {
+pub(crate) async fn revoke_token(State(state): State<AppState>, identity: Identity) -> Result<StatusCode, ApiError> {
     let Via::Bearer { token } = identity.via else {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -70,24 +68,100 @@ pub(crate) async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
-struct PlatformBody {
-    #[serde(flatten)]
-    card: PlatformCard,
-    connections: Vec<()>,
+/// `GET /api/v1/platforms`: every platform with its status and connections.
+pub(crate) async fn platforms(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(state.connections.cards().await?))
 }
 
-/// `GET /api/v1/platforms`: every platform with its status.
-pub(crate) async fn platforms(
+/// `POST /api/v1/connections`: `{"platform":"amazon", …}` or `{"platform":"flipkart", …}`.
+pub(crate) async fn create_connection(
     State(state): State<AppState>,
+    identity: Identity,
+    body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body?;
+    let (view, test) = match body.get("platform").and_then(serde_json::Value::as_str) {
+        Some("amazon") => state
+            .connections
+            .connect_amazon_manually(&identity.user, &parse(body)?)
+            .await
+            .map(|(view, test)| (view, Some(test))),
+        Some("flipkart") => state.connections.connect_flipkart(&identity.user, &parse(body)?).await,
+        _ => {
+            let mut fields = FieldErrors::default();
+            fields.0.insert("platform", "Give \"amazon\" or \"flipkart\".".into());
+            return Err(ApiError::invalid(fields));
+        }
+    }
+    .map_err(connect_error)?;
+    let body = ConnectionBody { connection: view, test };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[derive(Serialize)]
+struct ConnectionBody {
+    #[serde(flatten)]
+    connection: ConnectionView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test: Option<TestResult>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, ApiError> {
+    serde_json::from_value(body).map_err(|err| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("The request body is not valid: {err}"),
+        )
+    })
+}
+
+fn connect_error(err: ConnectError) -> ApiError {
+    match err {
+        ConnectError::Invalid(fields) => ApiError::invalid(fields),
+        ConnectError::NotFound => ApiError::not_found(),
+        other => ApiError::internal(other),
+    }
+}
+
+#[derive(Serialize)]
+struct AuthorizeBody {
+    authorize_url: String,
+}
+
+/// `POST /api/v1/connections/amazon/oauth/start` → `{"authorize_url": "…"}`. The callback must
+/// carry the same bearer token (or session) as this request.
+pub(crate) async fn start_amazon_oauth(
+    State(state): State<AppState>,
+    identity: Identity,
+    body: Result<Json<AmazonOAuthInput>, axum::extract::rejection::JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let cards = javelin_core::platforms::cards(&state.storage).await?;
-    let body: Vec<_> = cards
-        .into_iter()
-        .map(|card| PlatformBody {
-            card,
-            connections: Vec::new(),
-        })
-        .collect();
-    Ok(Json(body))
+    let Json(input) = body?;
+    let binding = match &identity.via {
+        Via::Session { token, .. } | Via::Bearer { token } => token.as_str(),
+    };
+    let url = state
+        .connections
+        .start_amazon_oauth(&identity.user, binding, &input)
+        .await
+        .map_err(connect_error)?;
+    Ok(Json(AuthorizeBody {
+        authorize_url: url.to_string(),
+    }))
+}
+
+/// `POST /api/v1/connections/{id}/test` → `{"ok": …, "message": "…"}`.
+pub(crate) async fn test_connection(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(state.connections.test(id).await.map_err(connect_error)?))
+}
+
+/// `DELETE /api/v1/connections/{id}` → 204.
+pub(crate) async fn delete_connection(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    state.connections.disconnect(id).await.map_err(connect_error)?;
+    Ok(StatusCode::NO_CONTENT)
 }

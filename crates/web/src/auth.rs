@@ -59,13 +59,8 @@ pub(crate) async fn identify(
     next: Next,
 ) -> Response {
     if let Some(header) = request.headers().get(AUTHORIZATION) {
-        let Some(token) = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-        else {
-            return ApiError::unauthorized("The Authorization header must be 'Bearer <token>'.")
-                .into_response();
+        let Some(token) = header.to_str().ok().and_then(|value| value.strip_prefix("Bearer ")) else {
+            return ApiError::unauthorized("The Authorization header must be 'Bearer <token>'.").into_response();
         };
         let token = token.trim().to_owned();
         match state.accounts.api_token_user(&token).await {
@@ -76,8 +71,7 @@ pub(crate) async fn identify(
                 });
             }
             Ok(None) => {
-                return ApiError::unauthorized("This API token is not valid or has been revoked.")
-                    .into_response();
+                return ApiError::unauthorized("This API token is not valid or has been revoked.").into_response();
             }
             Err(err) => return ApiError::internal(err).into_response(),
         }
@@ -104,19 +98,13 @@ pub(crate) async fn identify(
 
 /// Guards the protected part of the router: pages send the visitor to sign in (or to the
 /// first-run setup), API clients get a 401.
-pub(crate) async fn require_user(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub(crate) async fn require_user(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.extensions().get::<Identity>().is_some() {
         return next.run(request).await;
     }
     if !wants_html(request.headers()) || request.uri().path().starts_with("/api/") {
-        return ApiError::unauthorized(
-            "Sign in, or send an API token as 'Authorization: Bearer <token>'.",
-        )
-        .into_response();
+        return ApiError::unauthorized("Sign in, or send an API token as 'Authorization: Bearer <token>'.")
+            .into_response();
     }
     match state.accounts.setup_needed().await {
         Ok(true) => Redirect::to("/setup").into_response(),
@@ -140,10 +128,9 @@ fn wants_html(headers: &HeaderMap) -> bool {
 
 /// The address of the client, for the sign-in rate limit.
 pub(crate) fn client_address(connect_info: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
-    connect_info.map_or(
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        |Extension(ConnectInfo(addr))| addr.ip(),
-    )
+    connect_info.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |Extension(ConnectInfo(addr))| {
+        addr.ip()
+    })
 }
 
 /// Only local paths are followed after sign-in, never another site.
@@ -167,19 +154,12 @@ fn anonymous_csrf(jar: CookieJar, secure: bool) -> (CookieJar, String) {
 }
 
 /// Starts a session and sends the browser on.
-async fn sign_in(
-    state: &AppState,
-    jar: CookieJar,
-    user: User,
-    to: &str,
-) -> Result<(CookieJar, Redirect), PageError> {
+async fn sign_in(state: &AppState, jar: CookieJar, user: User, to: &str) -> Result<(CookieJar, Redirect), PageError> {
     let session = state.accounts.start_session(user).await?;
     let secure = state.settings.secure_cookies();
     let mut cookie = cookies::build(SESSION_COOKIE, session.token, secure);
     cookie.set_expires(session.expires_at.datetime());
-    let jar = jar
-        .add(cookie)
-        .remove(cookies::removal(ANONYMOUS_CSRF_COOKIE));
+    let jar = jar.add(cookie).remove(cookies::removal(ANONYMOUS_CSRF_COOKIE));
     Ok((jar, Redirect::to(to)))
 }
 
@@ -242,15 +222,9 @@ pub(crate) async fn login(
 ) -> Result<Response, PageError> {
     let next = safe_next(&form.next).to_owned();
     let client = client_address(connect_info);
-    let (status, error, retry_after) = match state
-        .accounts
-        .verify_login(&form.email, &form.password, client)
-        .await
-    {
+    let (status, error, retry_after) = match state.accounts.verify_login(&form.email, &form.password, client).await {
         Ok(user) => return Ok(sign_in(&state, jar, user, &next).await?.into_response()),
-        Err(err @ LoginError::InvalidCredentials) => {
-            (StatusCode::UNAUTHORIZED, err.to_string(), None)
-        }
+        Err(err @ LoginError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, err.to_string(), None),
         Err(err @ LoginError::TooManyAttempts { retry_after }) => (
             StatusCode::TOO_MANY_REQUESTS,
             err.to_string(),
@@ -269,9 +243,7 @@ pub(crate) async fn login(
     };
     let mut response = (status, jar, page).into_response();
     if let Some(secs) = retry_after {
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(secs));
+        response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
     }
     Ok(response)
 }
@@ -294,10 +266,7 @@ struct SetupPage {
     errors: SetupErrors,
 }
 
-pub(crate) async fn setup_page(
-    State(state): State<AppState>,
-    jar: CookieJar,
-) -> Result<Response, PageError> {
+pub(crate) async fn setup_page(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
     if !state.accounts.setup_needed().await? {
         return Ok(Redirect::to("/login").into_response());
     }
@@ -329,11 +298,7 @@ pub(crate) async fn setup(
     if form.password != form.password_confirm {
         errors.password_confirm = Some("The two passwords are not the same.".into());
     } else {
-        match state
-            .accounts
-            .create_first_admin(&form.email, &form.password)
-            .await
-        {
+        match state.accounts.create_first_admin(&form.email, &form.password).await {
             Ok(user) => {
                 let jar = flash::set(
                     jar,

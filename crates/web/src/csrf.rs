@@ -37,17 +37,11 @@ pub(crate) async fn verify_token(jar: CookieJar, request: Request, next: Next) -
     if request.method().is_safe() {
         return next.run(request).await;
     }
-    let expected = match request
-        .extensions()
-        .get::<Identity>()
-        .map(|identity| &identity.via)
-    {
+    let expected = match request.extensions().get::<Identity>().map(|identity| &identity.via) {
         Some(Via::Bearer { .. }) => return next.run(request).await,
         Some(Via::Session { csrf_token, .. }) => Some(csrf_token.clone()),
         None if request.uri().path() == TOKEN_ENDPOINT => return next.run(request).await,
-        None => jar
-            .get(ANONYMOUS_CSRF_COOKIE)
-            .map(|cookie| cookie.value().to_owned()),
+        None => jar.get(ANONYMOUS_CSRF_COOKIE).map(|cookie| cookie.value().to_owned()),
     };
     let is_api = request.uri().path().starts_with("/api/");
     let (provided, request) = match provided_token(request).await {
@@ -55,18 +49,13 @@ pub(crate) async fn verify_token(jar: CookieJar, request: Request, next: Next) -
         Err(response) => return response,
     };
     let matches = match (expected, provided) {
-        (Some(expected), Some(provided)) => {
-            bool::from(expected.as_bytes().ct_eq(provided.as_bytes()))
-        }
+        (Some(expected), Some(provided)) => bool::from(expected.as_bytes().ct_eq(provided.as_bytes())),
         _ => false,
     };
     if matches {
         next.run(request).await
     } else if is_api {
-        ApiError::forbidden(format!(
-            "Missing or wrong CSRF token: send the {HEADER} header."
-        ))
-        .into_response()
+        ApiError::forbidden(format!("Missing or wrong CSRF token: send the {HEADER} header.")).into_response()
     } else {
         PageError::FormExpired.into_response()
     }
@@ -87,13 +76,9 @@ async fn provided_token(request: Request) -> Result<(Option<String>, Request), R
         return Ok((None, request));
     }
     let (parts, body) = request.into_parts();
-    let bytes = to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| {
-        (
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "The form is too large.",
-        )
-            .into_response()
-    })?;
+    let bytes = to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response())?;
     let token = url::form_urlencoded::parse(&bytes)
         .find(|(key, _)| key == FIELD)
         .map(|(_, value)| value.into_owned());

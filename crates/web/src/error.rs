@@ -7,6 +7,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use javelin_core::connections::FieldErrors;
+
 use crate::assets;
 
 const INTERNAL: &str = "Something went wrong on our side. It has been logged; try again, and if it keeps \
@@ -77,17 +79,20 @@ impl IntoResponse for PageError {
     }
 }
 
-/// An API error: `{"error": "…"}`.
+/// An API error: `{"error": "…"}`, with `"fields": {"name": "…"}` for invalid input.
 #[derive(Debug)]
 pub(crate) struct ApiError {
     status: StatusCode,
     message: String,
+    fields: Option<FieldErrors>,
     retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
 struct ApiErrorBody<'a> {
     error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<&'a FieldErrors>,
 }
 
 impl ApiError {
@@ -95,6 +100,7 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
+            fields: None,
             retry_after: None,
         }
     }
@@ -114,6 +120,17 @@ impl ApiError {
         }
     }
 
+    pub(crate) fn invalid(fields: FieldErrors) -> Self {
+        Self {
+            fields: Some(fields),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Some fields need attention.")
+        }
+    }
+
+    pub(crate) fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "There is no such connection.")
+    }
+
     pub(crate) fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "API request failed");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL)
@@ -124,6 +141,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ApiErrorBody {
             error: &self.message,
+            fields: self.fields.as_ref(),
         };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {

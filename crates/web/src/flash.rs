@@ -15,6 +15,8 @@ const COOKIE: &str = "javelin_flash";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FlashKind {
     Success,
+    /// Done, but something is left for the seller to do.
+    Warning,
     Error,
 }
 
@@ -22,6 +24,7 @@ impl FlashKind {
     pub(crate) fn css_class(self) -> &'static str {
         match self {
             Self::Success => "success",
+            Self::Warning => "warning",
             Self::Error => "error",
         }
     }
@@ -29,7 +32,7 @@ impl FlashKind {
     /// Errors interrupt a screen reader; successes wait their turn.
     pub(crate) fn role(self) -> &'static str {
         match self {
-            Self::Success => "status",
+            Self::Success | Self::Warning => "status",
             Self::Error => "alert",
         }
     }
@@ -49,6 +52,7 @@ pub(crate) struct Flash(pub(crate) Option<FlashMessage>);
 pub(crate) fn set(jar: CookieJar, kind: FlashKind, message: &str, secure: bool) -> CookieJar {
     let prefix = match kind {
         FlashKind::Success => 's',
+        FlashKind::Warning => 'w',
         FlashKind::Error => 'e',
     };
     let value: String = url::form_urlencoded::byte_serialize(message.as_bytes()).collect();
@@ -60,6 +64,7 @@ pub(crate) fn set(jar: CookieJar, kind: FlashKind, message: &str, secure: bool) 
 fn parse(value: &str) -> Option<FlashMessage> {
     let kind = match value.chars().next()? {
         's' => FlashKind::Success,
+        'w' => FlashKind::Warning,
         'e' => FlashKind::Error,
         _ => return None,
     };

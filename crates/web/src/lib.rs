@@ -7,6 +7,7 @@
 mod api;
 mod assets;
 mod auth;
+mod connections;
 mod cookies;
 mod csrf;
 mod error;
@@ -18,7 +19,7 @@ mod routes;
 
 use std::sync::Arc;
 
-use javelin_core::Accounts;
+use javelin_core::{Accounts, Connections};
 use javelin_storage::Storage;
 use url::Url;
 
@@ -44,6 +45,7 @@ impl WebSettings {
 pub struct AppState {
     pub storage: Storage,
     pub accounts: Accounts,
+    pub connections: Connections,
     pub settings: Arc<WebSettings>,
     pub metrics: Arc<Metrics>,
 }

@@ -42,14 +42,8 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("javelin");
         let requests = Family::<RequestLabels, Counter>::default();
-        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
-            latency_histogram as fn() -> Histogram,
-        );
-        registry.register(
-            "http_requests",
-            "HTTP requests by route and status",
-            requests.clone(),
-        );
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
         registry.register(
             "http_request_duration_seconds",
             "HTTP request latency by route",
@@ -73,11 +67,7 @@ impl Metrics {
     }
 }
 
-pub(crate) async fn record(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub(crate) async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
     // The route pattern, not the path, so that ids in paths do not explode the label set.
     let route = request
         .extensions()
@@ -99,11 +89,7 @@ pub(crate) async fn record(
     state
         .metrics
         .requests
-        .get_or_create(&RequestLabels {
-            method,
-            route,
-            status,
-        })
+        .get_or_create(&RequestLabels { method, route, status })
         .inc();
     response
 }

@@ -17,10 +17,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, "ready".to_owned()),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database unreachable".to_owned(),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable".to_owned())
         }
     }
 }

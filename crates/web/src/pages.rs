@@ -3,13 +3,11 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
-use axum::extract::State;
-use javelin_core::PlatformCard;
 
+use crate::assets;
 use crate::auth::{Identity, Via};
 use crate::error::PageError;
 use crate::flash::{Flash, FlashMessage};
-use crate::{AppState, assets};
 
 /// The sidebar sections.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -44,7 +42,7 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    fn new(section: Section, identity: Identity, Flash(flash): Flash) -> Self {
+    pub(crate) fn new(section: Section, identity: Identity, Flash(flash): Flash) -> Self {
         let csrf_token = match identity.via {
             Via::Session { csrf_token, .. } => csrf_token,
             // A script reading pages with a bearer token posts nothing from them.
@@ -74,10 +72,7 @@ pub(crate) struct DashboardPage {
     layout: Layout,
 }
 
-pub(crate) async fn dashboard(
-    identity: Identity,
-    Extension(flash): Extension<Flash>,
-) -> DashboardPage {
+pub(crate) async fn dashboard(identity: Identity, Extension(flash): Extension<Flash>) -> DashboardPage {
     DashboardPage {
         layout: Layout::new(Section::Dashboard, identity, flash),
     }
@@ -101,32 +96,10 @@ pub(crate) struct InventoryPage {
     layout: Layout,
 }
 
-pub(crate) async fn inventory(
-    identity: Identity,
-    Extension(flash): Extension<Flash>,
-) -> InventoryPage {
+pub(crate) async fn inventory(identity: Identity, Extension(flash): Extension<Flash>) -> InventoryPage {
     InventoryPage {
         layout: Layout::new(Section::Inventory, identity, flash),
     }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "connections.html")]
-pub(crate) struct ConnectionsPage {
-    layout: Layout,
-    cards: Vec<PlatformCard>,
-}
-
-pub(crate) async fn connections(
-    State(state): State<AppState>,
-    identity: Identity,
-    Extension(flash): Extension<Flash>,
-) -> Result<ConnectionsPage, PageError> {
-    let cards = javelin_core::platforms::cards(&state.storage).await?;
-    Ok(ConnectionsPage {
-        layout: Layout::new(Section::Connections, identity, flash),
-        cards,
-    })
 }
 
 pub(crate) async fn not_found() -> PageError {

@@ -8,7 +8,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::{AppState, api, assets, auth, csrf, flash, metrics, ops, pages};
+use crate::{AppState, api, assets, auth, connections, csrf, flash, metrics, ops, pages};
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,11 +40,7 @@ where
     // The table only uses GET, POST and DELETE, which all have a filter.
     let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
     Route {
-        info: RouteInfo {
-            access,
-            method,
-            path,
-        },
+        info: RouteInfo { access, method, path },
         handler: on(filter, handler),
     }
 }
@@ -65,10 +61,51 @@ fn routes() -> Vec<Route> {
         route(SignedIn, M::GET, "/", pages::dashboard),
         route(SignedIn, M::GET, "/orders", pages::orders),
         route(SignedIn, M::GET, "/inventory", pages::inventory),
-        route(SignedIn, M::GET, "/connections", pages::connections),
+        route(
+            Public,
+            M::GET,
+            "/connections/amazon/oauth/callback",
+            connections::oauth_callback,
+        ),
+        route(SignedIn, M::GET, "/connections", connections::page),
+        route(
+            SignedIn,
+            M::POST,
+            "/connections/amazon/oauth/start",
+            connections::start_oauth,
+        ),
+        route(SignedIn, M::POST, "/connections/amazon", connections::connect_amazon),
+        route(
+            SignedIn,
+            M::POST,
+            "/connections/flipkart",
+            connections::connect_flipkart,
+        ),
+        route(SignedIn, M::POST, "/connections/{id}/test", connections::test),
+        route(
+            SignedIn,
+            M::GET,
+            "/connections/{id}/disconnect",
+            connections::confirm_disconnect,
+        ),
+        route(
+            SignedIn,
+            M::POST,
+            "/connections/{id}/disconnect",
+            connections::disconnect,
+        ),
         route(SignedIn, M::GET, "/metrics", ops::metrics),
         route(SignedIn, M::DELETE, "/api/v1/auth/token", api::revoke_token),
         route(SignedIn, M::GET, "/api/v1/platforms", api::platforms),
+        route(SignedIn, M::POST, "/api/v1/connections", api::create_connection),
+        route(
+            SignedIn,
+            M::POST,
+            "/api/v1/connections/amazon/oauth/start",
+            api::start_amazon_oauth,
+        ),
+        route(SignedIn, M::POST, "/api/v1/connections/{id}/test", api::test_connection),
+        route(SignedIn, M::DELETE, "/api/v1/connections/{id}", api::delete_connection),
     ]
 }
 
@@ -82,8 +119,7 @@ pub fn router(state: AppState) -> Router {
     let (public, protected): (Vec<_>, Vec<_>) = routes()
         .into_iter()
         .partition(|route| route.info.access == Access::Public);
-    let protected =
-        into_router(protected).route_layer(from_fn_with_state(state.clone(), auth::require_user));
+    let protected = into_router(protected).route_layer(from_fn_with_state(state.clone(), auth::require_user));
     let cross_origin = csrf::cross_origin_layer(&state.settings);
 
     into_router(public)

@@ -4,6 +4,8 @@
 
 use javelin::config::{AdminSeed, Config, LogFormat};
 use javelin::server::Server;
+use javelin_marketplaces::amazon::AmazonEndpoints;
+use javelin_sandbox::{Sandbox, SandboxOptions};
 use javelin_storage::testing::TestDatabase;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use reqwest::{Response, StatusCode};
@@ -15,6 +17,10 @@ pub const ADMIN_PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub base: String,
+    /// The marketplace simulators this server is wired to.
+    pub sandbox: Sandbox,
+    pub sandbox_base: String,
+    pub data_dir: tempfile::TempDir,
     /// A browser-like client: keeps cookies, asks for HTML, does not follow redirects.
     pub client: reqwest::Client,
     pub db: TestDatabase,
@@ -23,12 +29,25 @@ pub struct TestApp {
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
+/// The marketplace sandbox on its own loopback port.
+pub async fn start_sandbox(redirect_uris: Vec<url::Url>) -> (Sandbox, String) {
+    let sandbox = Sandbox::new(SandboxOptions {
+        redirect_uris,
+        ..SandboxOptions::default()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("bound address"));
+    let router = sandbox.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (sandbox, base)
+}
+
 pub fn browser_client() -> reqwest::Client {
+    javelin_marketplaces::http::ensure_crypto_provider();
     let mut headers = HeaderMap::new();
-    headers.insert(
-        ACCEPT,
-        HeaderValue::from_static("text/html,application/xhtml+xml"),
-    );
+    headers.insert(ACCEPT, HeaderValue::from_static("text/html,application/xhtml+xml"));
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -55,19 +74,33 @@ impl TestApp {
     }
 
     pub async fn start_with(db: TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
+        javelin_marketplaces::http::ensure_crypto_provider();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
         let addr = listener.local_addr().expect("bound address");
         let base = format!("http://{addr}");
+        let callback: url::Url = format!("{base}/connections/amazon/oauth/callback")
+            .parse()
+            .expect("valid URL");
+        let (sandbox, sandbox_base) = start_sandbox(vec![callback.clone()]).await;
+        let sandbox_url = |path: &str| -> url::Url { format!("{sandbox_base}{path}").parse().expect("valid URL") };
+        let data_dir = tempfile::tempdir().expect("data folder");
         let mut config = Config {
             database_url: db.url.clone(),
-            data_dir: std::env::temp_dir(),
+            database_is_explicit: true,
+            data_dir: data_dir.path().to_owned(),
             listen: addr,
             frontend_url: base.parse().expect("valid URL"),
-            amazon_oauth_redirect_uri: format!("{base}/connections/amazon/oauth/callback")
-                .parse()
-                .expect("valid URL"),
+            amazon_oauth_redirect_uri: callback,
+            amazon_oauth_redirect_uri_set: false,
+            master_key: None,
+            amazon: AmazonEndpoints {
+                lwa_token_url: sandbox_url("/amazon/auth/o2/token"),
+                consent_base: Some(sandbox_url("/amazon")),
+                spapi_base: Some(sandbox_url("/amazon")),
+            },
+            flipkart_api_url: sandbox_url("/flipkart"),
             admin: None,
             log_filter: "warn".into(),
             log_format: LogFormat::Pretty,
@@ -75,6 +108,9 @@ impl TestApp {
         adjust(&mut config);
         let mut app = Self {
             base,
+            sandbox,
+            sandbox_base,
+            data_dir,
             client: browser_client(),
             db,
             config,
@@ -110,9 +146,7 @@ impl TestApp {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
-            task.await
-                .expect("server task")
-                .expect("server stopped cleanly");
+            task.await.expect("server task").expect("server stopped cleanly");
         }
     }
 
@@ -125,19 +159,13 @@ impl TestApp {
     }
 
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.url(path))
-            .form(form)
-            .send()
-            .await
-            .expect("POST")
+        self.client.post(self.url(path)).form(form).send().await.expect("POST")
     }
 
     /// The page's CSRF token, read from its hidden form field.
     pub async fn csrf_token(&self, path: &str) -> String {
         let html = self.get(path).await.text().await.expect("page body");
-        hidden_field(&html, "csrf_token")
-            .unwrap_or_else(|| panic!("no csrf_token on {path}: {html}"))
+        hidden_field(&html, "csrf_token").unwrap_or_else(|| panic!("no csrf_token on {path}: {html}"))
     }
 
     /// Signs in with the browser client through the login form.
@@ -145,11 +173,7 @@ impl TestApp {
         let token = self.csrf_token("/login").await;
         self.post_form(
             "/login",
-            &[
-                ("csrf_token", &token),
-                ("email", email),
-                ("password", password),
-            ],
+            &[("csrf_token", &token), ("email", email), ("password", password)],
         )
         .await
     }
@@ -163,7 +187,7 @@ impl TestApp {
 
     /// An API token for the administrator.
     pub async fn api_token(&self) -> String {
-        let response = reqwest::Client::new()
+        let response = api_client()
             .post(self.url("/api/v1/auth/token"))
             .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
             .send()
@@ -173,6 +197,12 @@ impl TestApp {
         let body: serde_json::Value = response.json().await.expect("JSON");
         body["token"].as_str().expect("token string").to_owned()
     }
+}
+
+/// A script's client: no cookies.
+pub fn api_client() -> reqwest::Client {
+    javelin_marketplaces::http::ensure_crypto_provider();
+    reqwest::Client::new()
 }
 
 impl Drop for TestApp {

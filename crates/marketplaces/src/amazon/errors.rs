@@ -23,20 +23,12 @@ pub enum AmazonError {
 impl std::fmt::Display for AmazonError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Lwa {
-                error, description, ..
-            } => write!(f, "{error}: {description}"),
+            Self::Lwa { error, description, .. } => write!(f, "{error}: {description}"),
             Self::SpApi {
-                code,
-                message,
-                details,
-                ..
+                code, message, details, ..
             } if details.is_empty() => write!(f, "{code}: {message}"),
             Self::SpApi {
-                code,
-                message,
-                details,
-                ..
+                code, message, details, ..
             } => write!(f, "{code}: {message} {details}"),
             Self::Unavailable(reason) => f.write_str(reason),
         }

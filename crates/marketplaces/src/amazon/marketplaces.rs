@@ -34,8 +34,7 @@ struct Table {
 
 static TABLE: LazyLock<Table> = LazyLock::new(|| {
     // The file is compiled in, and the unit test below parses it.
-    serde_json::from_str(include_str!("../../data/amazon-marketplaces.json"))
-        .expect("valid marketplace table")
+    serde_json::from_str(include_str!("../../data/amazon-marketplaces.json")).expect("valid marketplace table")
 });
 
 /// Every Amazon marketplace, in the table's order (by region, then country).
@@ -113,9 +112,7 @@ mod tests {
         assert_eq!(all().len(), 23);
         let india = find("A21TJRUUN4KGV").expect("India");
         assert_eq!(india.region, "EU", "India is served by the EU endpoint");
-        assert!(
-            Region::Eu.serves(india) && Region::Sandbox.serves(india) && !Region::Na.serves(india)
-        );
+        assert!(Region::Eu.serves(india) && Region::Sandbox.serves(india) && !Region::Na.serves(india));
         assert_eq!(
             Region::Eu.api_host(india),
             Some("https://sellingpartnerapi-eu.amazon.com")
@@ -125,16 +122,8 @@ mod tests {
             Some("https://sandbox.sellingpartnerapi-eu.amazon.com")
         );
         for marketplace in all() {
-            assert!(
-                Region::from_str(&marketplace.region).is_ok(),
-                "{}",
-                marketplace.name
-            );
-            assert!(
-                Region::Sandbox.api_host(marketplace).is_some(),
-                "{}",
-                marketplace.name
-            );
+            assert!(Region::from_str(&marketplace.region).is_ok(), "{}", marketplace.name);
+            assert!(Region::Sandbox.api_host(marketplace).is_some(), "{}", marketplace.name);
         }
         assert_eq!("sandbox".parse::<Region>(), Ok(Region::Sandbox));
     }

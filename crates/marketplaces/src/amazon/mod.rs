@@ -146,11 +146,7 @@ impl Amazon {
     }
 
     /// Trades a refresh token for a one-hour access token.
-    pub async fn refresh(
-        &self,
-        client: &LwaClient<'_>,
-        refresh_token: &str,
-    ) -> Result<LwaTokens, AmazonError> {
+    pub async fn refresh(&self, client: &LwaClient<'_>, refresh_token: &str) -> Result<LwaTokens, AmazonError> {
         self.token_request(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
@@ -181,13 +177,9 @@ impl Amazon {
     ) -> Result<Vec<Participation>, AmazonError> {
         let base = match (&self.endpoints.spapi_base, region.api_host(marketplace)) {
             (Some(base), _) => base.clone(),
-            (None, Some(host)) => {
-                Url::parse(host).map_err(|err| AmazonError::Unavailable(err.to_string()))?
-            }
+            (None, Some(host)) => Url::parse(host).map_err(|err| AmazonError::Unavailable(err.to_string()))?,
             (None, None) => {
-                return Err(AmazonError::Unavailable(format!(
-                    "no SP-API host for region {region}"
-                )));
+                return Err(AmazonError::Unavailable(format!("no SP-API host for region {region}")));
             }
         };
         let url = join(&base, "/sellers/v1/marketplaceParticipations");
@@ -203,10 +195,7 @@ impl Amazon {
     }
 }
 
-async fn read_json<T: serde::de::DeserializeOwned>(
-    response: reqwest::Response,
-    lwa: bool,
-) -> Result<T, AmazonError> {
+async fn read_json<T: serde::de::DeserializeOwned>(response: reqwest::Response, lwa: bool) -> Result<T, AmazonError> {
     let status = response.status();
     let body = response
         .text()
@@ -216,29 +205,22 @@ async fn read_json<T: serde::de::DeserializeOwned>(
         return Err(errors::from_response_body(status.as_u16(), &body, lwa));
     }
     // The body may hold tokens: never quote it.
-    serde_json::from_str(&body).map_err(|err| {
-        AmazonError::Unavailable(format!("Amazon answered in an unexpected format ({err})"))
-    })
+    serde_json::from_str(&body)
+        .map_err(|err| AmazonError::Unavailable(format!("Amazon answered in an unexpected format ({err})")))
 }
 
 /// Turns Amazon's refusal into a message that says what to do.
 pub fn explain(err: &AmazonError) -> CheckError {
     match err {
-        AmazonError::Lwa { error, .. } if error == "invalid_client" => {
-            CheckError::Rejected(format!(
-                "Amazon rejected the Client ID or Client Secret ({err}). Check both in Developer Central; \
+        AmazonError::Lwa { error, .. } if error == "invalid_client" => CheckError::Rejected(format!(
+            "Amazon rejected the Client ID or Client Secret ({err}). Check both in Developer Central; \
              LWA client secrets expire every 180 days."
-            ))
-        }
-        AmazonError::Lwa { error, .. } if error == "invalid_grant" => {
-            CheckError::Rejected(format!(
-                "Amazon rejected the refresh token ({err}). The authorisation may have been revoked or may \
+        )),
+        AmazonError::Lwa { error, .. } if error == "invalid_grant" => CheckError::Rejected(format!(
+            "Amazon rejected the refresh token ({err}). The authorisation may have been revoked or may \
              belong to another application or region: connect the account again."
-            ))
-        }
-        AmazonError::Lwa { .. } => {
-            CheckError::Rejected(format!("Login with Amazon refused the request ({err})."))
-        }
+        )),
+        AmazonError::Lwa { .. } => CheckError::Rejected(format!("Login with Amazon refused the request ({err}).")),
         AmazonError::SpApi { status: 429, .. } => CheckError::Rejected(format!(
             "Amazon's rate limit for this check was reached ({err}). It allows about one check a minute; try again shortly."
         )),
@@ -246,9 +228,7 @@ pub fn explain(err: &AmazonError) -> CheckError {
             "Amazon SP-API refused access ({err}). Check that the Region matches the Seller Central \
              account that granted the refresh token, and that the app has the Selling Partner Insights role."
         )),
-        AmazonError::SpApi { .. } => {
-            CheckError::Rejected(format!("Amazon SP-API answered with an error ({err})."))
-        }
+        AmazonError::SpApi { .. } => CheckError::Rejected(format!("Amazon SP-API answered with an error ({err}).")),
         AmazonError::Unavailable(reason) => CheckError::Unavailable(reason.clone()),
     }
 }
@@ -259,6 +239,11 @@ impl Connector for Amazon {
         "amazon"
     }
 
+    /// getMarketplaceParticipations allows about one call a minute after a burst of 15.
+    fn check_reuse_window(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(60)
+    }
+
     /// Refreshes the access token and lists the seller's marketplace participations.
     async fn check(&self, account: &Account) -> Result<AccountCheck, CheckError> {
         let client = LwaClient {
@@ -267,16 +252,13 @@ impl Connector for Amazon {
         };
         let refresh_token = account.secret("refresh_token")?;
         let marketplace_id = account.marketplace_id.as_deref().unwrap_or_default();
-        let marketplace = marketplaces::find(marketplace_id).ok_or_else(|| {
-            CheckError::Rejected(format!("Unknown Amazon marketplace {marketplace_id:?}."))
-        })?;
+        let marketplace = marketplaces::find(marketplace_id)
+            .ok_or_else(|| CheckError::Rejected(format!("Unknown Amazon marketplace {marketplace_id:?}.")))?;
         let region = account
             .region
             .as_deref()
             .and_then(|region| region.parse::<Region>().ok())
-            .ok_or_else(|| {
-                CheckError::Rejected("Choose the API region: NA, EU, FE or SANDBOX.".into())
-            })?;
+            .ok_or_else(|| CheckError::Rejected("Choose the API region: NA, EU, FE or SANDBOX.".into()))?;
 
         let issued_at = OffsetDateTime::now_utc();
         let tokens = self
@@ -299,14 +281,9 @@ impl Connector for Amazon {
             .collect();
         let message = match &store {
             Some(store) if !listed.is_empty() => {
-                format!(
-                    "Connected to Amazon store “{store}”: selling on {}.",
-                    listed.join(", ")
-                )
+                format!("Connected to Amazon store “{store}”: selling on {}.", listed.join(", "))
             }
-            Some(store) => format!(
-                "Connected to Amazon store “{store}”, which takes part in no marketplace yet."
-            ),
+            Some(store) => format!("Connected to Amazon store “{store}”, which takes part in no marketplace yet."),
             None => "Connected to Amazon, but the account takes part in no marketplace.".to_owned(),
         };
         Ok(AccountCheck {

@@ -1,0 +1,131 @@
+//! `javelin sandbox` and `javelin demo`.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use javelin_sandbox::{Sandbox, SandboxOptions};
+use url::Url;
+
+use crate::EXIT_CONFIG;
+use crate::cli::SandboxArgs;
+use crate::config::Config;
+
+/// `javelin sandbox`: serves the simulators until Ctrl-C or SIGTERM.
+pub fn sandbox_main(args: SandboxArgs) -> ExitCode {
+    let listen = match args.listen.parse::<SocketAddr>() {
+        Ok(listen) => listen,
+        Err(_) => {
+            eprintln!(
+                "error: --listen: {:?} is not an address and port; expected e.g. 127.0.0.1:8001",
+                args.listen
+            );
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let mut redirect_uris = Vec::new();
+    for uri in &args.redirect_uris {
+        match Url::parse(uri) {
+            Ok(url) => redirect_uris.push(url),
+            Err(err) => {
+                eprintln!("error: --redirect-uri: {uri:?} is not a URL ({err})");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        }
+    }
+    let sandbox = Sandbox::new(SandboxOptions {
+        seed: args.seed,
+        redirect_uris,
+        draft_app: !args.published,
+    });
+    if args.print_credentials {
+        // Serialising plain strings cannot fail.
+        println!(
+            "{}",
+            serde_json::to_string_pretty(sandbox.credentials()).unwrap_or_default()
+        );
+        return ExitCode::SUCCESS;
+    }
+    crate::logging::init(&args.log, crate::config::LogFormat::Pretty);
+    crate::block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let base = format!("http://{}", listener.local_addr()?);
+        println!("{}", sandbox_instructions(&sandbox, &base));
+        axum::serve(listener, sandbox.router())
+            .with_graceful_shutdown(crate::server::shutdown_signal())
+            .await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn sandbox_instructions(sandbox: &Sandbox, base: &str) -> String {
+    let creds = sandbox.credentials();
+    format!(
+        "Javelin marketplace sandbox on {base} (Amazon under /amazon, Flipkart under /flipkart)\n\n\
+         Point Javelin at it with:\n  \
+         AMAZON_LWA_TOKEN_URL={base}/amazon/auth/o2/token\n  \
+         AMAZON_CONSENT_URL={base}/amazon\n  \
+         AMAZON_SPAPI_URL={base}/amazon\n  \
+         FLIPKART_API_URL={base}/flipkart\n\n\
+         Sample Amazon app (a draft: tick \"my app is still a draft\"):\n  \
+         Application ID: {}\n  Client ID:      {}\n  Client Secret:  {}\n  \
+         Refresh Token:  {} (a ready grant, for Connect Manually)\n  Seller:         {}\n\n\
+         Sample Flipkart app:\n  API Key:    {}\n  API Secret: {}\n",
+        creds.amazon.application_id,
+        creds.amazon.client_id,
+        creds.amazon.client_secret,
+        creds.amazon.refresh_token,
+        creds.amazon.selling_partner_id,
+        creds.flipkart.api_key,
+        creds.flipkart.api_secret,
+    )
+}
+
+/// `javelin demo`: the sandbox and Javelin, wired to each other.
+pub async fn run(mut config: Config, sandbox_listen: &str, seed: u64) -> anyhow::Result<ExitCode> {
+    let listen: SocketAddr = sandbox_listen
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--sandbox-listen: {sandbox_listen:?} is not an address and port"))?;
+    let sandbox = Sandbox::new(SandboxOptions {
+        seed,
+        redirect_uris: vec![config.amazon_oauth_redirect_uri.clone()],
+        draft_app: true,
+    });
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let base = Url::parse(&format!("http://{}", listener.local_addr()?))?;
+    config.amazon.lwa_token_url = base.join("/amazon/auth/o2/token")?;
+    config.amazon.consent_base = Some(base.join("/amazon")?);
+    config.amazon.spapi_base = Some(base.join("/amazon")?);
+    config.flipkart_api_url = base.join("/flipkart")?;
+    if !config.database_is_explicit {
+        // Demo connections stay out of the real database.
+        config.database_url = format!("sqlite://{}", config.data_dir.join("demo.db").display());
+    }
+    let router = sandbox.router();
+    let (stop_sandbox, sandbox_stopped) = tokio::sync::oneshot::channel::<()>();
+    let sandbox_task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = sandbox_stopped.await;
+            })
+            .await
+    });
+    let server = crate::server::Server::build(&config).await?;
+    println!(
+        "{}",
+        sandbox_instructions(&sandbox, base.as_str().trim_end_matches('/'))
+    );
+    println!(
+        "Javelin (demo, wired to the sandbox) on {} — open it and follow the Platform Connection Guide.\n",
+        config.frontend_url
+    );
+    let served = server.run(crate::server::shutdown_signal()).await;
+    let _ = stop_sandbox.send(());
+    let _ = sandbox_task.await;
+    served?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,355 @@
+//! Connect Platforms: the page, its forms, Test Connection, Disconnect, and Amazon's OAuth callback.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::header::{HOST, REFERRER_POLICY};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form, Json};
+use axum_extra::extract::CookieJar;
+use javelin_core::PlatformCard;
+use javelin_core::connections::{
+    AmazonManualInput, AmazonOAuthInput, ConnectError, FieldErrors, FlipkartInput, OAuthCallback, OAuthError,
+};
+use javelin_marketplaces::amazon::{Marketplace, Region, marketplaces};
+use serde::Serialize;
+
+use crate::AppState;
+use crate::auth::{Identity, Via};
+use crate::error::{ApiError, PageError};
+use crate::flash::{self, Flash, FlashKind};
+use crate::pages::{Layout, Section};
+
+/// Which connect form was sent, what it held (secrets excepted) and what was wrong.
+#[derive(Default)]
+pub(crate) struct FormState {
+    open: &'static str,
+    values: BTreeMap<&'static str, String>,
+    errors: FieldErrors,
+}
+
+impl FormState {
+    fn new(open: &'static str, values: &[(&'static str, &str)], errors: FieldErrors) -> Self {
+        let values = values
+            .iter()
+            .map(|(field, value)| (*field, (*value).to_owned()))
+            .collect();
+        Self { open, values, errors }
+    }
+
+    pub(crate) fn is_open(&self, form: &str) -> bool {
+        self.open == form
+    }
+
+    pub(crate) fn value(&self, form: &str, field: &str) -> &str {
+        if self.open == form {
+            self.values.get(field).map_or("", String::as_str)
+        } else {
+            ""
+        }
+    }
+
+    pub(crate) fn error(&self, form: &str, field: &str) -> Option<&str> {
+        if self.open == form {
+            self.errors.get(field)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "connections.html")]
+pub(crate) struct ConnectionsPage {
+    layout: Layout,
+    cards: Vec<PlatformCard>,
+    marketplaces: &'static [Marketplace],
+    regions: [Region; 4],
+    redirect_uri: String,
+    form: FormState,
+}
+
+impl ConnectionsPage {
+    /// How a stored credential is named on the page.
+    fn field_label(&self, field: &str) -> &'static str {
+        match field {
+            "client_id" => "Client ID",
+            "client_secret" => "Client Secret",
+            "refresh_token" => "Refresh Token",
+            "password" => "Password",
+            "api_key" => "API Key",
+            "api_secret" => "API Secret",
+            _ => "Credential",
+        }
+    }
+}
+
+async fn render(
+    state: &AppState,
+    identity: Identity,
+    flash: Flash,
+    form: FormState,
+) -> Result<ConnectionsPage, PageError> {
+    Ok(ConnectionsPage {
+        layout: Layout::new(Section::Connections, identity, flash),
+        cards: state.connections.cards().await?,
+        marketplaces: marketplaces::all(),
+        regions: Region::ALL,
+        redirect_uri: state.connections.redirect_uri().to_string(),
+        form,
+    })
+}
+
+/// `GET /connections`.
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    identity: Identity,
+    Extension(flash): Extension<Flash>,
+) -> Result<ConnectionsPage, PageError> {
+    render(&state, identity, flash, FormState::default()).await
+}
+
+/// The page again, with the form that was sent open, its errors, and its non-secret input.
+async fn invalid(state: &AppState, identity: Identity, form: FormState) -> Response {
+    match render(state, identity, Flash::default(), form).await {
+        Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+fn done(state: &AppState, jar: CookieJar, kind: FlashKind, message: &str, anchor: Option<i64>) -> Response {
+    let jar = flash::set(jar, kind, message, state.settings.secure_cookies());
+    let to = anchor.map_or_else(
+        || "/connections".to_owned(),
+        |id| format!("/connections#connection-{id}"),
+    );
+    (jar, Redirect::to(&to)).into_response()
+}
+
+/// The token that started the request: an OAuth state is bound to it.
+fn binding(identity: &Identity) -> &str {
+    match &identity.via {
+        Via::Session { token, .. } | Via::Bearer { token } => token,
+    }
+}
+
+/// `POST /connections/amazon/oauth/start`: off to Amazon's consent page.
+pub(crate) async fn start_oauth(
+    State(state): State<AppState>,
+    identity: Identity,
+    Form(input): Form<AmazonOAuthInput>,
+) -> Response {
+    match state
+        .connections
+        .start_amazon_oauth(&identity.user, binding(&identity), &input)
+        .await
+    {
+        Ok(url) => Redirect::to(url.as_str()).into_response(),
+        Err(ConnectError::Invalid(errors)) => {
+            let values = [
+                ("client_id", input.app.client_id.as_str()),
+                ("marketplace_id", input.app.marketplace_id.as_str()),
+                ("region", input.app.region.as_str()),
+                ("application_id", input.application_id.as_str()),
+                ("draft", if input.draft { "on" } else { "" }),
+            ];
+            invalid(&state, identity, FormState::new("amazon_oauth", &values, errors)).await
+        }
+        Err(err) => PageError::from(err).into_response(),
+    }
+}
+
+/// `POST /connections/amazon`: "Connect Amazon" with a refresh token.
+pub(crate) async fn connect_amazon(
+    State(state): State<AppState>,
+    identity: Identity,
+    jar: CookieJar,
+    Form(input): Form<AmazonManualInput>,
+) -> Response {
+    match state.connections.connect_amazon_manually(&identity.user, &input).await {
+        Ok((view, result)) if result.ok => done(&state, jar, FlashKind::Success, &result.message, Some(view.id)),
+        Ok((view, result)) => {
+            let message = format!(
+                "The Amazon account was saved, but the connection test failed: {}",
+                result.message
+            );
+            done(&state, jar, FlashKind::Error, &message, Some(view.id))
+        }
+        Err(ConnectError::Invalid(errors)) => {
+            let values = [
+                ("client_id", input.app.client_id.as_str()),
+                ("marketplace_id", input.app.marketplace_id.as_str()),
+                ("region", input.app.region.as_str()),
+            ];
+            invalid(&state, identity, FormState::new("amazon_manual", &values, errors)).await
+        }
+        Err(err) => PageError::from(err).into_response(),
+    }
+}
+
+/// `POST /connections/flipkart`: "Connect Flipkart".
+pub(crate) async fn connect_flipkart(
+    State(state): State<AppState>,
+    identity: Identity,
+    jar: CookieJar,
+    Form(input): Form<FlipkartInput>,
+) -> Response {
+    match state.connections.connect_flipkart(&identity.user, &input).await {
+        Ok((view, Some(result))) if result.ok => done(&state, jar, FlashKind::Success, &result.message, Some(view.id)),
+        Ok((view, Some(result))) => {
+            let message = format!(
+                "The Flipkart account was saved, but the connection test failed: {}",
+                result.message
+            );
+            done(&state, jar, FlashKind::Error, &message, Some(view.id))
+        }
+        Ok((view, None)) => {
+            let message = format!(
+                "The Flipkart account was saved as Incomplete Configuration. {}",
+                view.status_message
+            );
+            done(&state, jar, FlashKind::Warning, &message, Some(view.id))
+        }
+        Err(ConnectError::Invalid(errors)) => {
+            let values = [("username", input.username.as_str())];
+            invalid(&state, identity, FormState::new("flipkart", &values, errors)).await
+        }
+        Err(err) => PageError::from(err).into_response(),
+    }
+}
+
+/// `POST /connections/{id}/test`.
+pub(crate) async fn test(State(state): State<AppState>, Path(id): Path<i64>, jar: CookieJar) -> Response {
+    match state.connections.test(id).await {
+        Ok(result) => {
+            let kind = if result.ok {
+                FlashKind::Success
+            } else {
+                FlashKind::Error
+            };
+            done(&state, jar, kind, &result.message, Some(id))
+        }
+        Err(ConnectError::NotFound) => PageError::NotFound.into_response(),
+        Err(err) => PageError::from(err).into_response(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "disconnect.html")]
+pub(crate) struct DisconnectPage {
+    layout: Layout,
+    id: i64,
+    label: String,
+    platform_name: &'static str,
+}
+
+/// `GET /connections/{id}/disconnect`: the confirmation, for browsers without JavaScript.
+pub(crate) async fn confirm_disconnect(
+    State(state): State<AppState>,
+    identity: Identity,
+    Extension(flash): Extension<Flash>,
+    Path(id): Path<i64>,
+) -> Result<DisconnectPage, PageError> {
+    let view = state.connections.get(id).await?.ok_or(PageError::NotFound)?;
+    let platform_name = if view.platform == "amazon" {
+        "Amazon"
+    } else {
+        "Flipkart"
+    };
+    let label = if view.label.is_empty() {
+        format!("{platform_name} account {id}")
+    } else {
+        view.label
+    };
+    Ok(DisconnectPage {
+        layout: Layout::new(Section::Connections, identity, flash),
+        id,
+        label,
+        platform_name,
+    })
+}
+
+/// `POST /connections/{id}/disconnect`.
+pub(crate) async fn disconnect(State(state): State<AppState>, Path(id): Path<i64>, jar: CookieJar) -> Response {
+    match state.connections.disconnect(id).await {
+        Ok(()) => done(
+            &state,
+            jar,
+            FlashKind::Success,
+            "Disconnected. All stored credentials of the account were removed; orders already synced stay.",
+            None,
+        ),
+        Err(ConnectError::NotFound) => PageError::NotFound.into_response(),
+        Err(err) => PageError::from(err).into_response(),
+    }
+}
+
+#[derive(Serialize)]
+struct CallbackBody {
+    connection: javelin_core::connections::ConnectionView,
+    test: javelin_core::connections::TestResult,
+}
+
+/// `GET /connections/amazon/oauth/callback`: where Amazon sends the seller back. Public in the
+/// route table (the state is what proves the request), but bound to the session or API token
+/// that started the flow. A browser is sent on to Connect Platforms with the outcome; a script
+/// calling with its bearer token gets JSON.
+pub(crate) async fn oauth_callback(
+    State(state): State<AppState>,
+    identity: Option<Extension<Identity>>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    jar: CookieJar,
+    Query(callback): Query<OAuthCallback>,
+) -> Response {
+    let identity = identity.map(|Extension(identity)| identity);
+    let host = headers.get(HOST).and_then(|value| value.to_str().ok());
+    let received_at = host.map(|host| format!("{host}{}", uri.path()));
+    let result = state
+        .connections
+        .complete_amazon_oauth(identity.as_ref().map(binding), received_at.as_deref(), &callback)
+        .await;
+    if let Err(err) = &result {
+        tracing::info!(error = %err, "Amazon OAuth callback refused");
+    }
+    let mut response = if matches!(
+        identity,
+        Some(Identity {
+            via: Via::Bearer { .. },
+            ..
+        })
+    ) {
+        match result {
+            Ok((connection, test)) => (StatusCode::CREATED, Json(CallbackBody { connection, test })).into_response(),
+            Err(OAuthError::Internal(detail)) => ApiError::internal(detail).into_response(),
+            Err(err) => ApiError::new(StatusCode::BAD_REQUEST, err.to_string()).into_response(),
+        }
+    } else {
+        let (kind, message) = match result {
+            Ok((_, test)) if test.ok => (FlashKind::Success, test.message),
+            Ok((_, test)) => (
+                FlashKind::Error,
+                format!(
+                    "The Amazon account was authorised and saved, but the connection test failed: {}",
+                    test.message
+                ),
+            ),
+            Err(OAuthError::Internal(detail)) => return PageError::Internal(detail).into_response(),
+            Err(err) => (FlashKind::Error, err.to_string()),
+        };
+        let jar = flash::set(jar, kind, &message, state.settings.secure_cookies());
+        let to = format!(
+            "{}/connections",
+            state.settings.frontend_url.as_str().trim_end_matches('/')
+        );
+        (jar, Redirect::to(&to)).into_response()
+    };
+    // The callback URL carries a one-time code: keep it out of Referer headers.
+    response
+        .headers_mut()
+        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
