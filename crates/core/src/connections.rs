@@ -793,8 +793,13 @@ fn check_amazon_app(app: &AmazonApp, errors: &mut FieldErrors) -> (Option<&'stat
     if marketplace.is_none() {
         errors.add("marketplace_id", "Choose the marketplace you sell in.");
     }
-    let region = app.region.parse::<Region>().ok();
+    // No region chosen: the marketplace's home region.
+    let region = match (app.region.trim(), marketplace) {
+        ("", Some(marketplace)) => marketplace.region.parse::<Region>().ok(),
+        (region, _) => region.parse::<Region>().ok(),
+    };
     match (region, marketplace) {
+        (None, _) if app.region.trim().is_empty() => {}
         (None, _) => errors.add("region", "Choose the API region: NA, EU, FE or SANDBOX."),
         (Some(region), Some(marketplace)) if !region.serves(marketplace) => errors.add(
             "region",

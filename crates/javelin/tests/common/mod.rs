@@ -228,3 +228,111 @@ pub fn hidden_field(html: &str, name: &str) -> Option<String> {
     let end = html[start..].find('"')? + start;
     Some(html[start..end].to_owned())
 }
+
+/// The sandbox's sample credentials.
+pub fn sample(app: &TestApp) -> javelin_sandbox::Credentials {
+    app.sandbox.credentials().clone()
+}
+
+impl TestApp {
+    /// Posts a form from the Connect Platforms page, with that page's CSRF token.
+    pub async fn post_connect(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf_token("/connections").await;
+        let mut form = vec![("csrf_token", token.as_str())];
+        form.extend_from_slice(fields);
+        self.post_form(path, &form).await
+    }
+
+    /// "Start OAuth Flow" with the sandbox's sample app; returns the consent URL.
+    pub async fn start_oauth(&self, client_secret: &str) -> url::Url {
+        let creds = sample(self).amazon;
+        let response = self
+            .post_connect(
+                "/connections/amazon/oauth/start",
+                &[
+                    ("client_id", &creds.client_id),
+                    ("client_secret", client_secret),
+                    ("marketplace_id", "ATVPDKIKX0DER"),
+                    ("region", "NA"),
+                    ("application_id", &creds.application_id),
+                    ("draft", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        location(&response).parse().expect("consent URL")
+    }
+
+    /// The seller's answer on the sandbox's consent page; returns where Amazon sends them back.
+    pub async fn consent(&self, consent_url: &url::Url, decision: &str) -> String {
+        let seller = browser_client();
+        let page = seller.get(consent_url.as_str()).send().await.expect("consent page");
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.expect("consent page");
+        let field = |name: &str| hidden_field(&html, name).unwrap_or_else(|| panic!("{name} on the consent page"));
+        let action = consent_url.join("confirm").expect("confirm URL");
+        let response = seller
+            .post(action.as_str())
+            .form(&[
+                ("application_id", field("application_id")),
+                ("state", field("state")),
+                ("redirect_uri", field("redirect_uri")),
+                ("decision", decision.to_owned()),
+            ])
+            .send()
+            .await
+            .expect("confirm");
+        assert!(response.status().is_redirection());
+        location(&response).to_owned()
+    }
+
+    /// Follows Amazon's redirect back to Javelin in this browser; returns the flash it leads to.
+    pub async fn callback(&self, back: &str) -> String {
+        let response = self.client.get(back).send().await.expect("callback");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), self.url("/connections"));
+        flash_of(&self.get("/connections").await.text().await.expect("page"))
+    }
+
+    pub async fn platforms(&self, token: &str) -> serde_json::Value {
+        api_client()
+            .get(self.url("/api/v1/platforms"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("JSON")
+    }
+}
+
+/// The text of a page's flash message, or "" when it has none.
+pub fn flash_of(html: &str) -> String {
+    let Some(start) = html.find("class=\"flash ") else {
+        return String::new();
+    };
+    let start = html[start..].find("<span>").map(|i| start + i + 6).unwrap_or(start);
+    let end = html[start..].find("</span>").map(|i| start + i).unwrap_or(html.len());
+    unescape(&html[start..end])
+}
+
+/// Undoes HTML escaping of text.
+pub fn unescape(text: &str) -> String {
+    [
+        ("&quot;", "\""),
+        ("&#34;", "\""),
+        ("&#x27;", "'"),
+        ("&#39;", "'"),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&amp;", "&"),
+    ]
+    .iter()
+    .fold(text.to_owned(), |text, (from, to)| text.replace(from, to))
+}
