@@ -5,7 +5,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use common::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
+use common::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, sample};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use javelin_storage::testing::TestDatabase;
@@ -73,6 +73,92 @@ impl Browser {
             .text()
             .await
             .expect("text")
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .expect(css)
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .expect(css)
+            .click()
+            .await
+            .expect("click");
+    }
+
+    /// Clicks a `<details>` summary by its text, to open the form inside.
+    async fn open(&self, summary: &str) {
+        let xpath = format!("//summary[normalize-space()='{summary}']");
+        self.client
+            .find(Locator::XPath(&xpath))
+            .await
+            .expect(summary)
+            .click()
+            .await
+            .expect("open");
+    }
+
+    /// Clicks a button by its text within `scope`.
+    async fn press(&self, scope: &str, label: &str) {
+        // Any flash on the page now is old news: only the next page's counts.
+        self.client
+            .execute("document.querySelectorAll('.flash').forEach(f => f.remove())", vec![])
+            .await
+            .expect("script");
+        let scope = self.client.find(Locator::Css(scope)).await.expect(scope);
+        let xpath = format!(".//*[self::button or self::a][normalize-space()='{label}']");
+        scope
+            .find(Locator::XPath(&xpath))
+            .await
+            .expect(label)
+            .click()
+            .await
+            .expect("press");
+    }
+
+    /// Waits for the page to show a flash message, and returns it.
+    async fn flash(&self) -> String {
+        self.client
+            .wait()
+            .for_element(Locator::Css(".flash span"))
+            .await
+            .expect("a flash message")
+            .text()
+            .await
+            .expect("text")
+    }
+
+    async fn sign_in(&self, app: &TestApp) {
+        self.client.goto(&app.url("/login")).await.expect("open Javelin");
+        self.fill("#email", ADMIN_EMAIL).await;
+        self.fill("#password", ADMIN_PASSWORD).await;
+        self.click("button[type=submit]").await;
+        self.client
+            .wait()
+            .for_element(Locator::Css("nav.sidebar"))
+            .await
+            .expect("the app shell");
+        self.client
+            .find(Locator::LinkText("Connect Platforms"))
+            .await
+            .expect("sidebar")
+            .click()
+            .await
+            .expect("click");
+        self.client
+            .wait()
+            .for_element(Locator::Css("[data-platform=amazon]"))
+            .await
+            .expect("Amazon card");
     }
 
     /// Saves a screenshot when `JAVELIN_SCREENSHOT_DIR` is set, to look at the pages.
@@ -161,5 +247,163 @@ async fn sign_in_see_the_shell_and_the_platform_cards() {
         .await
         .expect("back at sign-in");
     assert!(browser.text(".flash").await.contains("You have signed out."));
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn amazon_oauth_manual_test_and_disconnect_in_the_browser() {
+    let app = TestApp::start_with_admin(TestDatabase::sqlite().await).await;
+    let creds = sample(&app).amazon;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    browser.sign_in(&app).await;
+
+    // Option 1: OAuth through the sandbox's consent page.
+    browser.open("Connect via OAuth (Recommended)").await;
+    browser.fill("#amazon_oauth-client_id", &creds.client_id).await;
+    browser.fill("#amazon_oauth-client_secret", &creds.client_secret).await;
+    c.find(Locator::Css("#amazon_oauth-marketplace_id"))
+        .await
+        .expect("marketplace")
+        .select_by_value("A21TJRUUN4KGV")
+        .await
+        .expect("India");
+    let region = c
+        .find(Locator::Css("#amazon_oauth-region"))
+        .await
+        .expect("region")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(region.as_deref(), Some("EU"), "the region follows the marketplace");
+    browser
+        .fill("#amazon_oauth-application_id", &creds.application_id)
+        .await;
+    browser.click("#amazon_oauth-draft").await;
+    browser.snapshot("oauth-form").await;
+    browser.press("[data-platform=amazon]", "Start OAuth Flow").await;
+    c.wait()
+        .for_element(Locator::XPath("//button[normalize-space()='Authorize']"))
+        .await
+        .expect("Amazon's consent page");
+    browser.snapshot("consent").await;
+    c.find(Locator::XPath("//button[normalize-space()='Authorize']"))
+        .await
+        .expect("Authorize")
+        .click()
+        .await
+        .expect("click");
+    let flash = browser.flash().await;
+    assert!(
+        flash.contains("Connected to Amazon store “Javelin Sandbox Store”"),
+        "{flash}"
+    );
+    assert_eq!(
+        browser.text("[data-platform=amazon] .card-head .badge").await,
+        "Connected"
+    );
+    browser.snapshot("connected").await;
+
+    // Option 2: manual, with the sandbox's ready refresh token.
+    browser.open("Connect Manually (Enter Credentials)").await;
+    browser.fill("#amazon_manual-client_id", &creds.client_id).await;
+    browser.fill("#amazon_manual-client_secret", &creds.client_secret).await;
+    browser.fill("#amazon_manual-refresh_token", &creds.refresh_token).await;
+    c.find(Locator::Css("#amazon_manual-marketplace_id"))
+        .await
+        .expect("marketplace")
+        .select_by_value("ATVPDKIKX0DER")
+        .await
+        .expect("US");
+    browser.press("[data-platform=amazon]", "Connect Amazon").await;
+    assert!(browser.flash().await.contains("Connected to Amazon store"));
+    assert_eq!(
+        c.find_all(Locator::Css("[data-platform=amazon] .connection"))
+            .await
+            .expect("rows")
+            .len(),
+        2
+    );
+
+    // Test Connection on the first account.
+    browser
+        .press("[data-platform=amazon] .connection", "Test Connection")
+        .await;
+    assert!(browser.flash().await.contains("Javelin Sandbox Store"));
+
+    // Disconnect both, confirming the dialog.
+    for remaining in [1, 0] {
+        browser.press("[data-platform=amazon] .connection", "Disconnect").await;
+        let question = c.get_alert_text().await.expect("a confirm dialog");
+        assert!(
+            question.contains("All stored credentials will be removed"),
+            "{question}"
+        );
+        c.accept_alert().await.expect("confirm");
+        assert!(browser.flash().await.starts_with("Disconnected."));
+        assert_eq!(
+            c.find_all(Locator::Css("[data-platform=amazon] .connection"))
+                .await
+                .expect("rows")
+                .len(),
+            remaining
+        );
+    }
+    assert_eq!(
+        browser.text("[data-platform=amazon] .card-head .badge").await,
+        "Not Connected"
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn flipkart_with_and_without_api_keys_in_the_browser() {
+    let app = TestApp::start_with_admin(TestDatabase::sqlite().await).await;
+    let creds = sample(&app).flipkart;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    browser.sign_in(&app).await;
+
+    browser.open("Connect Flipkart (Enter Credentials)").await;
+    browser.fill("#flipkart-username", "my-flipkart-seller").await;
+    browser.fill("#flipkart-password", "seller hub password").await;
+    browser.press("[data-platform=flipkart]", "Connect Flipkart").await;
+    assert!(browser.flash().await.contains("Incomplete Configuration"));
+    let badge = c
+        .find(Locator::Css("[data-platform=flipkart] .card-head .badge"))
+        .await
+        .expect("badge");
+    assert_eq!(badge.text().await.expect("text"), "Incomplete Configuration");
+    let colour = badge.css_value("background-color").await.expect("colour");
+    assert_eq!(colour, "rgba(254, 249, 195, 1)", "yellow: #fef9c3");
+    browser.snapshot("flipkart-incomplete").await;
+
+    browser.open("Connect Flipkart (Enter Credentials)").await;
+    browser.fill("#flipkart-username", "my-flipkart-seller").await;
+    browser.fill("#flipkart-password", "seller hub password").await;
+    browser.fill("#flipkart-api_key", &creds.api_key).await;
+    browser.fill("#flipkart-api_secret", &creds.api_secret).await;
+    browser.press("[data-platform=flipkart]", "Connect Flipkart").await;
+    assert!(
+        browser
+            .flash()
+            .await
+            .starts_with("Connected to the Flipkart Seller API")
+    );
+
+    // Without JavaScript, Disconnect leads to a confirmation page: the same page, reached by its link.
+    let href = c
+        .find(Locator::XPath("//a[normalize-space()='Disconnect']"))
+        .await
+        .expect("Disconnect")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a link");
+    c.goto(&app.url(&href)).await.expect("confirmation page");
+    assert!(browser.text("h2").await.starts_with("Disconnect “my-flipkart-seller”?"));
+    browser.snapshot("disconnect-confirm").await;
+    browser.press("main", "Disconnect").await;
+    assert!(browser.flash().await.starts_with("Disconnected."));
     browser.close().await;
 }
