@@ -191,3 +191,90 @@ fn serves_until_sigterm_then_stops_gracefully() {
     assert!(status.success(), "exit status {status}; log: {rest:?}");
     assert!(rest.iter().any(|line| line.contains("Javelin has stopped")), "{rest:?}");
 }
+
+#[test]
+fn sandbox_prints_the_same_credentials_unless_the_seed_changes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let print = |seed: Option<&str>| {
+        let mut command = javelin(dir.path());
+        command.args(["sandbox", "--print-credentials"]);
+        if let Some(seed) = seed {
+            command.args(["--seed", seed]);
+        }
+        let output = command.output().expect("run javelin");
+        assert!(output.status.success(), "{}", stderr(&output));
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("JSON")
+    };
+    let first = print(None);
+    let keys =
+        |value: &serde_json::Value| -> Vec<String> { value.as_object().expect("object").keys().cloned().collect() };
+    assert_eq!(keys(&first), ["amazon", "flipkart"]);
+    assert_eq!(
+        keys(&first["amazon"]),
+        [
+            "application_id",
+            "client_id",
+            "client_secret",
+            "refresh_token",
+            "selling_partner_id"
+        ]
+    );
+    assert_eq!(keys(&first["flipkart"]), ["api_key", "api_secret"]);
+    assert_eq!(print(None), first, "the same values on every run");
+    assert_ne!(
+        print(Some("7"))["amazon"]["client_secret"],
+        first["amazon"]["client_secret"]
+    );
+}
+
+/// Reads JSON log lines until `message` appears; returns that event.
+fn wait_for_log(lines: &mut impl Iterator<Item = std::io::Result<String>>, message: &str) -> serde_json::Value {
+    loop {
+        let line = lines.next().expect("the process logs").expect("log line");
+        if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line)
+            && event["message"] == message
+        {
+            return event;
+        }
+    }
+}
+
+#[test]
+fn demo_serves_javelin_wired_to_the_sandbox() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = javelin(dir.path())
+        .args(["demo", "--sandbox-listen", "127.0.0.1:0"])
+        .env("JAVELIN_LISTEN", "127.0.0.1:0")
+        .env("JAVELIN_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run javelin demo");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let address = wait_for_log(&mut lines, "Javelin is serving")["address"]
+        .as_str()
+        .expect("address")
+        .to_owned();
+    assert!(std::net::TcpStream::connect(&address).is_ok());
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let output = child.wait_with_output().expect("javelin exits");
+    assert!(output.status.success());
+    let printed = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "AMAZON_LWA_TOKEN_URL=http://127.0.0.1:",
+        "/amazon/auth/o2/token",
+        "FLIPKART_API_URL=",
+        "Client Secret:",
+        "API Secret:",
+    ] {
+        assert!(printed.contains(expected), "{expected} in {printed}");
+    }
+    assert!(
+        dir.path().join("data/demo.db").exists(),
+        "demo data stays out of the real database"
+    );
+}

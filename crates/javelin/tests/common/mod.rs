@@ -24,7 +24,7 @@ pub struct TestApp {
     /// A browser-like client: keeps cookies, asks for HTML, does not follow redirects.
     pub client: reqwest::Client,
     pub db: TestDatabase,
-    config: Config,
+    pub config: Config,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
