@@ -215,6 +215,11 @@ impl Connections {
         }
     }
 
+    /// Forgets consent attempts that expired more than a day ago; run now and then.
+    pub async fn housekeeping(&self) -> Result<u64, StorageError> {
+        self.storage.delete_old_oauth_states(Timestamp::now()).await
+    }
+
     pub fn redirect_uri(&self) -> &Url {
         &self.redirect_uri
     }

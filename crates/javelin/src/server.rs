@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{Config, redacted_database_url};
 
-/// How often expired sessions are purged.
+/// How often expired sessions and consent attempts are purged.
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(600);
 
 /// A server bound to its address, with its database migrated and seeded, ready to run.
@@ -79,7 +79,7 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let Self { listener, state } = self;
         let storage = state.storage.clone();
-        let housekeeping = tokio::spawn(housekeeping(state.accounts.clone()));
+        let housekeeping = tokio::spawn(housekeeping(state.accounts.clone(), state.connections.clone()));
         let app = javelin_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
         tracing::info!(address = %listener.local_addr()?, "Javelin is serving");
         let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
@@ -102,14 +102,15 @@ pub async fn open_storage(config: &Config) -> anyhow::Result<Storage> {
     Ok(storage)
 }
 
-async fn housekeeping(accounts: Accounts) {
+async fn housekeeping(accounts: Accounts, connections: Connections) {
     let mut ticks = tokio::time::interval(HOUSEKEEPING_INTERVAL);
     loop {
         ticks.tick().await;
-        match accounts.housekeeping().await {
-            Ok(0) => {}
-            Ok(purged) => tracing::debug!(purged, "expired sessions removed"),
-            Err(err) => tracing::warn!(error = %err, "session housekeeping failed"),
+        if let Err(err) = accounts.housekeeping().await {
+            tracing::warn!(error = %err, "session housekeeping failed");
+        }
+        if let Err(err) = connections.housekeeping().await {
+            tracing::warn!(error = %err, "OAuth state housekeeping failed");
         }
     }
 }
