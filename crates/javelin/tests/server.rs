@@ -247,6 +247,36 @@ javelin_storage::backend_tests! {
         assert!(!cookie.contains("Secure"), "plain-HTTP front-end URL: {cookie}");
     }
 
+    async fn cookies_are_secure_behind_an_https_front_end(db) {
+        let app = TestApp::start_with(db, |config| {
+            config.frontend_url = "https://oms.example.com".parse().expect("URL");
+            config.admin = Some(javelin::config::AdminSeed { email: ADMIN_EMAIL.into(), password: ADMIN_PASSWORD.into() });
+        })
+        .await;
+        let response = app.get("/login").await;
+        let csrf_cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert!(csrf_cookie.contains("Secure"), "{csrf_cookie}");
+        let token = common::hidden_field(&response.text().await.expect("page"), "csrf_token").expect("token");
+        // The browser would not send a Secure cookie over plain HTTP; send it by hand.
+        let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let response = no_redirects
+            .post(app.url("/login"))
+            .header("cookie", format!("javelin_csrf={token}"))
+            .form(&[("csrf_token", token.as_str()), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+            .send()
+            .await
+            .expect("POST");
+        let session = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find(|value| value.starts_with("javelin_session="))
+            .expect("session cookie")
+            .to_owned();
+        assert!(session.contains("Secure") && session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    }
+
     async fn health_readiness_and_metrics(db) {
         let app = TestApp::start_with_admin(db).await;
         let api = common::api_client();
