@@ -48,13 +48,14 @@ pub fn sandbox_main(args: SandboxArgs) -> ExitCode {
     }
     crate::logging::init(&args.log, crate::config::LogFormat::Pretty);
     crate::block_on(async move {
+        let shutdown = crate::server::shutdown_signal();
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let base = format!("http://{}", listener.local_addr()?);
         println!("{}", sandbox_instructions(&sandbox, &base));
         axum::serve(listener, sandbox.router())
-            .with_graceful_shutdown(crate::server::shutdown_signal())
+            .with_graceful_shutdown(shutdown)
             .await?;
         Ok(ExitCode::SUCCESS)
     })
@@ -85,6 +86,7 @@ fn sandbox_instructions(sandbox: &Sandbox, base: &str) -> String {
 
 /// `javelin demo`: the sandbox and Javelin, wired to each other.
 pub async fn run(mut config: Config, sandbox_listen: &str, seed: u64) -> anyhow::Result<ExitCode> {
+    let shutdown = crate::server::shutdown_signal();
     let listen: SocketAddr = sandbox_listen
         .parse()
         .map_err(|_| anyhow::anyhow!("--sandbox-listen: {sandbox_listen:?} is not an address and port"))?;
@@ -123,7 +125,7 @@ pub async fn run(mut config: Config, sandbox_listen: &str, seed: u64) -> anyhow:
         "Javelin (demo, wired to the sandbox) on {} — open it and follow the Platform Connection Guide.\n",
         config.frontend_url
     );
-    let served = server.run(crate::server::shutdown_signal()).await;
+    let served = server.run(shutdown).await;
     let _ = stop_sandbox.send(());
     let _ = sandbox_task.await;
     served?;

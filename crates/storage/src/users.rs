@@ -106,16 +106,4 @@ impl Storage {
             )
         })
     }
-
-    pub async fn set_user_password(&self, user_id: i64, password_hash: &str, now: Timestamp) -> Result<bool> {
-        with_pool!(self, |pool| {
-            let done = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-                .bind(password_hash)
-                .bind(now)
-                .bind(user_id)
-                .execute(pool)
-                .await?;
-            Ok(done.rows_affected() == 1)
-        })
-    }
 }
