@@ -631,11 +631,23 @@ impl Connections {
                 OAUTH_STATE_LIFETIME.whole_minutes()
             )));
         }
-        let bound = binding.is_some_and(|binding| token_hash(binding).as_slice() == pending.binding_hash.as_slice());
-        if !bound {
-            return Err(AuthorizationFailed(
-                "the connection attempt was started by another user or in another browser session. Start the OAuth flow again while signed in here.".into(),
-            ));
+        match binding {
+            None => {
+                // Cookies belong to an address: a browser signed in at 127.0.0.1 sends none to localhost.
+                let origin = self.redirect_uri.origin().ascii_serialization();
+                return Err(AuthorizationFailed(format!(
+                    "nobody is signed in to Javelin at {origin}, where Amazon sent you back. Sign in at that \
+                     address (the one AMAZON_OAUTH_REDIRECT_URI names) and start the OAuth flow again."
+                )));
+            }
+            Some(binding) if token_hash(binding).as_slice() != pending.binding_hash.as_slice() => {
+                return Err(AuthorizationFailed(
+                    "the connection attempt was started by another user or in another browser session. Start \
+                     the OAuth flow again while signed in here."
+                        .into(),
+                ));
+            }
+            Some(_) => {}
         }
         if let Some(error) = callback.error.as_deref().filter(|error| !error.is_empty()) {
             let description = callback.error_description.as_deref().unwrap_or("no description");

@@ -295,8 +295,13 @@ javelin_storage::backend_tests! {
         assert_eq!(response.status(), StatusCode::OK);
         let authorize_url: url::Url = response.json::<Value>().await.expect("JSON")["authorize_url"].as_str().expect("URL").parse().expect("URL");
         let back = app.consent(&authorize_url, "authorize").await;
-        let anonymous = common::browser_client().get(&back).send().await.expect("GET");
+        let stranger = common::browser_client();
+        let anonymous = stranger.get(&back).send().await.expect("GET");
         assert_eq!(anonymous.status(), StatusCode::SEE_OTHER, "without the token the state does not match");
+        // Someone not signed in is told where to sign in.
+        let login = stranger.get(app.url("/login")).send().await.expect("GET").text().await.expect("page");
+        let flash = common::flash_of(&login);
+        assert!(flash.starts_with(&format!("Authorization failed: nobody is signed in to Javelin at {}", app.base)), "{flash}");
         let back = app.consent(&app_start(&app, &token, &creds).await, "authorize").await;
         let response = api.get(&back).bearer_auth(&token).send().await.expect("GET");
         assert_eq!(response.status(), StatusCode::CREATED);
