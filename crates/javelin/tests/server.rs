@@ -234,14 +234,7 @@ javelin_storage::backend_tests! {
         let app = TestApp::start_with_admin(db).await;
         let token = app.csrf_token("/login").await;
         let response = app.post_form("/login", &[("csrf_token", &token), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)]).await;
-        let cookie = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .find(|value| value.starts_with("javelin_session="))
-            .expect("session cookie")
-            .to_owned();
+        let cookie = common::set_cookie(&response, "javelin_session");
         assert!(cookie.contains("HttpOnly"), "{cookie}");
         assert!(cookie.contains("SameSite=Lax"), "{cookie}");
         assert!(!cookie.contains("Secure"), "plain-HTTP front-end URL: {cookie}");
@@ -266,14 +259,7 @@ javelin_storage::backend_tests! {
             .send()
             .await
             .expect("POST");
-        let session = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .find(|value| value.starts_with("javelin_session="))
-            .expect("session cookie")
-            .to_owned();
+        let session = common::set_cookie(&response, "javelin_session");
         assert!(session.contains("Secure") && session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
     }
 

@@ -51,6 +51,16 @@ impl Running {
         )
     }
 
+    /// An access token for the sandbox seller, from its ready refresh token.
+    async fn access_token(&self) -> String {
+        let refresh_token = &self.sandbox.credentials().amazon.refresh_token;
+        self.amazon()
+            .refresh(&self.client(), refresh_token)
+            .await
+            .expect("refresh")
+            .access_token
+    }
+
     fn client(&self) -> LwaClient<'_> {
         let creds = &self.sandbox.credentials().amazon;
         LwaClient {
@@ -219,17 +229,12 @@ async fn amazon_codes_expire_after_five_minutes_and_access_tokens_after_an_hour(
         "{expired:?}"
     );
 
-    let refresh_token = &running.sandbox.credentials().amazon.refresh_token;
-    let tokens = running
-        .amazon()
-        .refresh(&running.client(), refresh_token)
-        .await
-        .expect("refresh");
+    let access_token = running.access_token().await;
     running.advance(3601).await;
     let us = marketplaces::find("ATVPDKIKX0DER").expect("US");
     let refused = running
         .amazon()
-        .marketplace_participations(Region::Na, us, &tokens.access_token)
+        .marketplace_participations(Region::Na, us, &access_token)
         .await;
     assert!(
         matches!(&refused, Err(AmazonError::SpApi { status: 403, code, details, .. }) if code == "Unauthorized" && details.contains("expired")),
@@ -240,23 +245,18 @@ async fn amazon_codes_expire_after_five_minutes_and_access_tokens_after_an_hour(
 #[tokio::test]
 async fn amazon_participations_allow_a_burst_of_15_then_one_a_minute() {
     let running = start_default().await;
-    let refresh_token = &running.sandbox.credentials().amazon.refresh_token;
-    let tokens = running
-        .amazon()
-        .refresh(&running.client(), refresh_token)
-        .await
-        .expect("refresh");
+    let access_token = running.access_token().await;
     let us = marketplaces::find("ATVPDKIKX0DER").expect("US");
     for _ in 0..15 {
         running
             .amazon()
-            .marketplace_participations(Region::Na, us, &tokens.access_token)
+            .marketplace_participations(Region::Na, us, &access_token)
             .await
             .expect("within the burst");
     }
     let throttled = running
         .amazon()
-        .marketplace_participations(Region::Na, us, &tokens.access_token)
+        .marketplace_participations(Region::Na, us, &access_token)
         .await;
     assert!(
         matches!(&throttled, Err(AmazonError::SpApi { status: 429, code, .. }) if code == "QuotaExceeded"),
@@ -265,7 +265,7 @@ async fn amazon_participations_allow_a_burst_of_15_then_one_a_minute() {
     running.advance(63).await;
     running
         .amazon()
-        .marketplace_participations(Region::Na, us, &tokens.access_token)
+        .marketplace_participations(Region::Na, us, &access_token)
         .await
         .expect("a token refilled");
 }

@@ -213,6 +213,19 @@ impl Drop for TestApp {
     }
 }
 
+/// The `Set-Cookie` header that sets `name`.
+pub fn set_cookie(response: &Response, name: &str) -> String {
+    let prefix = format!("{name}=");
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+        .to_owned()
+}
+
 pub fn location(response: &Response) -> &str {
     response
         .headers()
