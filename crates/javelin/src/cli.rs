@@ -61,7 +61,8 @@ pub enum UserCommand {
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Re-encrypt every stored secret under a new master key, in one transaction. With a key
-    /// file, the file is replaced; with JAVELIN_MASTER_KEY, the new key is printed.
+    /// file, the file is replaced; with JAVELIN_MASTER_KEY, the new key is printed. Stop every
+    /// Javelin instance first: a running one would keep sealing with the old key.
     Rotate {
         /// The new key (base64 of 32 bytes); a random one when omitted.
         #[arg(long, env = "JAVELIN_NEW_MASTER_KEY", hide_env_values = true)]

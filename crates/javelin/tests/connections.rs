@@ -249,6 +249,7 @@ javelin_storage::backend_tests! {
         let html = connections_html(&app).await;
         assert_eq!(html.matches("badge not_connected\">Not Connected<").count(), 2, "both cards back to Not Connected");
         assert_eq!(app.get(&format!("/connections/{id}/disconnect")).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(app.get("/connections/not-a-number/disconnect").await.status(), StatusCode::NOT_FOUND);
     }
 
     async fn json_api_for_the_same_operations(db) {
@@ -316,6 +317,9 @@ javelin_storage::backend_tests! {
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         let response = post(&format!("/api/v1/connections/{id}/test"), json!({})).await.expect("POST");
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let response = post("/api/v1/connections/abc/test", json!({})).await.expect("POST");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(response.json::<Value>().await.expect("JSON")["error"], "There is no such connection.");
     }
 }
 

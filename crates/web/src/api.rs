@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::auth::{Identity, Via, client_address};
+use crate::connections::ConnectionId;
 use crate::error::ApiError;
 
 #[derive(Deserialize)]
@@ -152,7 +153,7 @@ pub(crate) async fn start_amazon_oauth(
 /// `POST /api/v1/connections/{id}/test` → `{"ok": …, "message": "…"}`.
 pub(crate) async fn test_connection(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    ConnectionId(id): ConnectionId,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(state.connections.test(id).await.map_err(connect_error)?))
 }
@@ -160,7 +161,7 @@ pub(crate) async fn test_connection(
 /// `DELETE /api/v1/connections/{id}` → 204.
 pub(crate) async fn delete_connection(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    ConnectionId(id): ConnectionId,
 ) -> Result<StatusCode, ApiError> {
     state.connections.disconnect(id).await.map_err(connect_error)?;
     Ok(StatusCode::NO_CONTENT)

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{FromRequestParts, OriginalUri, Path, Query, State};
 use axum::http::header::{HOST, REFERRER_POLICY};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
@@ -22,6 +23,21 @@ use crate::auth::{Identity, Via};
 use crate::error::{ApiError, PageError};
 use crate::flash::{self, Flash, FlashKind};
 use crate::pages::{Layout, Section};
+
+/// The `{id}` of a connection route. Anything but a number is a connection that does not exist.
+pub(crate) struct ConnectionId(pub(crate) i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for ConnectionId {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Path::<i64>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(Self(id)),
+            Err(_) if parts.uri.path().starts_with("/api/") => Err(ApiError::not_found().into_response()),
+            Err(_) => Err(PageError::NotFound.into_response()),
+        }
+    }
+}
 
 /// Which connect form was sent, what it held (secrets excepted) and what was wrong.
 #[derive(Default)]
@@ -222,7 +238,7 @@ pub(crate) async fn connect_flipkart(
 }
 
 /// `POST /connections/{id}/test`.
-pub(crate) async fn test(State(state): State<AppState>, Path(id): Path<i64>, jar: CookieJar) -> Response {
+pub(crate) async fn test(State(state): State<AppState>, ConnectionId(id): ConnectionId, jar: CookieJar) -> Response {
     match state.connections.test(id).await {
         Ok(result) => {
             let kind = if result.ok {
@@ -251,7 +267,7 @@ pub(crate) async fn confirm_disconnect(
     State(state): State<AppState>,
     identity: Identity,
     Extension(flash): Extension<Flash>,
-    Path(id): Path<i64>,
+    ConnectionId(id): ConnectionId,
 ) -> Result<DisconnectPage, PageError> {
     let view = state.connections.get(id).await?.ok_or(PageError::NotFound)?;
     let platform_name = if view.platform == "amazon" {
@@ -273,7 +289,11 @@ pub(crate) async fn confirm_disconnect(
 }
 
 /// `POST /connections/{id}/disconnect`.
-pub(crate) async fn disconnect(State(state): State<AppState>, Path(id): Path<i64>, jar: CookieJar) -> Response {
+pub(crate) async fn disconnect(
+    State(state): State<AppState>,
+    ConnectionId(id): ConnectionId,
+    jar: CookieJar,
+) -> Response {
     match state.connections.disconnect(id).await {
         Ok(()) => done(
             &state,
