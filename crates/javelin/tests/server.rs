@@ -136,6 +136,9 @@ javelin_storage::backend_tests! {
         assert!(token.starts_with("jvl_"));
         let response = api.get(app.url("/api/v1/platforms")).bearer_auth(&token).send().await.expect("GET");
         assert_eq!(response.status(), StatusCode::OK);
+        let missing = api.get(app.url("/api/v1/nothing-here")).bearer_auth(&token).send().await.expect("GET");
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert_eq!(missing.json::<Value>().await.expect("JSON")["error"], "There is no such API route.");
         let body: Value = response.json().await.expect("JSON");
         assert_eq!(
             body,
