@@ -275,6 +275,8 @@ impl Connections {
                 .vault
                 .open(&sealed(&secret), &connection_field(connection.id, &secret.field))
             {
+                // A password's tail is worth more to a guesser than a token's: show none of it.
+                Ok(_) if secret.field == "password" => "••••".to_owned(),
                 Ok(plain) => mask(&plain),
                 Err(_) => "(cannot be decrypted)".to_owned(),
             };
