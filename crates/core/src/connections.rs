@@ -71,8 +71,8 @@ impl From<StorageError> for OAuthError {
     }
 }
 
-/// The Amazon fields shared by the OAuth and manual forms.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// The Amazon fields shared by the OAuth and manual forms. No `Debug`: they hold secrets.
+#[derive(Clone, Default, Deserialize)]
 pub struct AmazonApp {
     #[serde(default)]
     pub client_id: String,
@@ -84,7 +84,7 @@ pub struct AmazonApp {
     pub region: String,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct AmazonManualInput {
     #[serde(flatten)]
     pub app: AmazonApp,
@@ -92,7 +92,7 @@ pub struct AmazonManualInput {
     pub refresh_token: String,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct AmazonOAuthInput {
     #[serde(flatten)]
     pub app: AmazonApp,
@@ -103,7 +103,7 @@ pub struct AmazonOAuthInput {
     pub draft: bool,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct FlipkartInput {
     #[serde(default)]
     pub username: String,

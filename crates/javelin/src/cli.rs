@@ -1,10 +1,11 @@
 //! The command line. Every setting is a flag and an environment variable of the same meaning.
+//! No `Debug` on these types: they carry passwords and keys.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(
     name = "javelin",
     version,
@@ -22,7 +23,7 @@ pub struct Cli {
     pub settings: Settings,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum Command {
     /// Serve the web app and API (the default).
     Serve(Settings),
@@ -42,7 +43,7 @@ pub enum Command {
     Demo(DemoArgs),
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum UserCommand {
     /// Create a user. The password is asked at a prompt, or read from the first line of
     /// standard input when it is not a terminal.
@@ -58,7 +59,7 @@ pub enum UserCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum KeyCommand {
     /// Re-encrypt every stored secret under a new master key, in one transaction. With a key
     /// file, the file is replaced; with JAVELIN_MASTER_KEY, the new key is printed. Stop every
@@ -72,7 +73,7 @@ pub enum KeyCommand {
     },
 }
 
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct SandboxArgs {
     /// Address and port of the sandbox (Amazon under /amazon, Flipkart under /flipkart).
     #[arg(long, default_value = "127.0.0.1:8001")]
@@ -94,7 +95,7 @@ pub struct SandboxArgs {
     pub log: String,
 }
 
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct DemoArgs {
     /// Address and port of the sandbox.
     #[arg(long, default_value = "127.0.0.1:8001")]
@@ -107,7 +108,7 @@ pub struct DemoArgs {
 }
 
 /// Settings shared by every command; validated into a [`crate::config::Config`].
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct Settings {
     /// Database: sqlite://PATH (default: sqlite://$JAVELIN_DATA_DIR/javelin.db) or postgres://USER@HOST/DB.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
