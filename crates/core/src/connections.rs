@@ -129,8 +129,8 @@ fn checkbox<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D
     })
 }
 
-/// The query Amazon sends back to the redirect URI.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// The query Amazon sends back to the redirect URI (no `Debug`: the code is a credential).
+#[derive(Clone, Default, Deserialize)]
 pub struct OAuthCallback {
     pub state: Option<String>,
     pub selling_partner_id: Option<String>,
