@@ -70,10 +70,15 @@ fn sandbox_instructions(sandbox: &Sandbox, base: &str) -> String {
          AMAZON_CONSENT_URL={base}/amazon\n  \
          AMAZON_SPAPI_URL={base}/amazon\n  \
          FLIPKART_API_URL={base}/flipkart\n\n\
-         Sample Amazon app (a draft: tick \"my app is still a draft\"):\n  \
+         Sample Amazon app ({}):\n  \
          Application ID: {}\n  Client ID:      {}\n  Client Secret:  {}\n  \
          Refresh Token:  {} (a ready grant, for Connect Manually)\n  Seller:         {}\n\n\
          Sample Flipkart app:\n  API Key:    {}\n  API Secret: {}\n",
+        if sandbox.draft_app() {
+            "a draft: tick \"My app is still a draft\""
+        } else {
+            "published"
+        },
         creds.amazon.application_id,
         creds.amazon.client_id,
         creds.amazon.client_secret,
@@ -93,7 +98,8 @@ pub async fn run(mut config: Config, sandbox_listen: &str, seed: u64) -> anyhow:
     let sandbox = Sandbox::new(SandboxOptions {
         seed,
         redirect_uris: vec![config.amazon_oauth_redirect_uri.clone()],
-        draft_app: true,
+        // Published, so that following the guide word by word needs no draft checkbox.
+        draft_app: false,
     });
     let listener = tokio::net::TcpListener::bind(listen)
         .await

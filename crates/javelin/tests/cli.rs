@@ -1,5 +1,7 @@
 //! The `javelin` binary as an operator meets it.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -277,4 +279,139 @@ fn demo_serves_javelin_wired_to_the_sandbox() {
         dir.path().join("data/demo.db").exists(),
         "demo data stays out of the real database"
     );
+}
+
+/// The guide, followed against `javelin demo` as a newcomer would: OAuth (no draft checkbox:
+/// the demo's app is published) and Flipkart with the printed sample credentials.
+#[tokio::test]
+async fn the_guide_works_against_javelin_demo() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let output = javelin(dir.path())
+        .args(["sandbox", "--print-credentials"])
+        .output()
+        .expect("credentials");
+    let creds: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let text = |pointer: &str| {
+        creds
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .expect(pointer)
+            .to_owned()
+    };
+
+    let mut child = javelin(dir.path())
+        .args(["demo", "--sandbox-listen", "127.0.0.1:0"])
+        .env("JAVELIN_LISTEN", format!("127.0.0.1:{port}"))
+        .env("FRONTEND_URL", &base)
+        .env(
+            "AMAZON_OAUTH_REDIRECT_URI",
+            format!("{base}/connections/amazon/oauth/callback"),
+        )
+        .env("JAVELIN_ADMIN_EMAIL", common::ADMIN_EMAIL)
+        .env("JAVELIN_ADMIN_PASSWORD", common::ADMIN_PASSWORD)
+        .env("JAVELIN_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run javelin demo");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    wait_for_log(&mut lines, "Javelin is serving");
+    std::thread::spawn(move || lines.for_each(drop));
+
+    let browser = common::browser_client();
+    let page = |path: &str| browser.get(format!("{base}{path}")).send();
+    let html = page("/login").await.expect("GET").text().await.expect("page");
+    let token = common::hidden_field(&html, "csrf_token").expect("token");
+    let form = [
+        ("csrf_token", token.as_str()),
+        ("email", common::ADMIN_EMAIL),
+        ("password", common::ADMIN_PASSWORD),
+    ];
+    browser
+        .post(format!("{base}/login"))
+        .form(&form)
+        .send()
+        .await
+        .expect("sign in");
+    let html = page("/connections").await.expect("GET").text().await.expect("page");
+    let token = common::hidden_field(&html, "csrf_token").expect("token");
+
+    let start = [
+        ("csrf_token", token.clone()),
+        ("client_id", text("/amazon/client_id")),
+        ("client_secret", text("/amazon/client_secret")),
+        ("marketplace_id", "ATVPDKIKX0DER".into()),
+        ("region", "NA".into()),
+        ("application_id", text("/amazon/application_id")),
+    ];
+    let response = browser
+        .post(format!("{base}/connections/amazon/oauth/start"))
+        .form(&start)
+        .send()
+        .await
+        .expect("start");
+    let consent = common::location(&response).to_owned();
+    let consent_page = browser
+        .get(&consent)
+        .send()
+        .await
+        .expect("consent page")
+        .text()
+        .await
+        .expect("page");
+    let field =
+        |name: &str| common::hidden_field(&consent_page, name).unwrap_or_else(|| panic!("{name}: {consent_page}"));
+    let confirm = url::Url::parse(&consent).expect("URL").join("confirm").expect("URL");
+    let decision = [
+        ("application_id", field("application_id")),
+        ("state", field("state")),
+        ("redirect_uri", field("redirect_uri")),
+        ("decision", "authorize".into()),
+    ];
+    let response = browser
+        .post(confirm.as_str())
+        .form(&decision)
+        .send()
+        .await
+        .expect("authorize");
+    let back = common::location(&response).to_owned();
+    browser.get(&back).send().await.expect("callback");
+    let html = page("/connections").await.expect("GET").text().await.expect("page");
+    assert!(
+        common::flash_of(&html).contains("Connected to Amazon store"),
+        "{}",
+        common::flash_of(&html)
+    );
+
+    let flipkart = [
+        ("csrf_token", token.clone()),
+        ("username", "demo-seller".into()),
+        ("password", "demo password".into()),
+        ("api_key", text("/flipkart/api_key")),
+        ("api_secret", text("/flipkart/api_secret")),
+    ];
+    browser
+        .post(format!("{base}/connections/flipkart"))
+        .form(&flipkart)
+        .send()
+        .await
+        .expect("connect");
+    let html = page("/connections").await.expect("GET").text().await.expect("page");
+    assert!(
+        common::flash_of(&html).starts_with("Connected to the Flipkart Seller API"),
+        "{}",
+        common::flash_of(&html)
+    );
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    assert!(child.wait().expect("exit").success());
 }

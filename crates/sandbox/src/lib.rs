@@ -72,6 +72,11 @@ impl Sandbox {
         &self.credentials
     }
 
+    /// Whether the sample Amazon application is a draft (its consent needs `version=beta`).
+    pub fn draft_app(&self) -> bool {
+        self.options.draft_app
+    }
+
     /// The simulators' clock; tests move it forward to expire codes and tokens.
     pub fn clock(&self) -> &Clock {
         &self.clock
