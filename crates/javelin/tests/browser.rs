@@ -236,6 +236,24 @@ async fn sign_in_see_the_shell_and_the_platform_cards() {
     assert_eq!(browser.text("[data-platform=flipkart] h2").await, "Flipkart");
     browser.snapshot("connections").await;
 
+    // On a phone the sidebar becomes a top bar whose menu opens on demand.
+    c.set_window_size(390, 844).await.expect("resize");
+    let toggle = c.find(Locator::Css(".menu-toggle")).await.expect("menu button");
+    let first_link = c.find(Locator::Css(".nav a")).await.expect("nav link");
+    assert!(toggle.is_displayed().await.expect("displayed"));
+    assert!(
+        !first_link.is_displayed().await.expect("displayed"),
+        "the menu starts closed"
+    );
+    toggle.click().await.expect("open the menu");
+    assert!(first_link.is_displayed().await.expect("displayed"));
+    assert_eq!(
+        toggle.attr("aria-expanded").await.expect("attr").as_deref(),
+        Some("true")
+    );
+    browser.snapshot("mobile-menu").await;
+    c.set_window_size(1280, 900).await.expect("resize");
+
     c.find(Locator::Css(".account button"))
         .await
         .expect("Sign out")
