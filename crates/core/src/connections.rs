@@ -19,6 +19,9 @@ use crate::platforms::PlatformCard;
 use crate::tokens::{random_token, token_hash};
 use crate::vault::{Sealed, Vault, VaultError, connection_field};
 
+/// The longest credential accepted (Amazon's tokens are at most 2048 bytes).
+const MAX_SECRET_BYTES: usize = 4096;
+
 /// How long a seller has to finish Amazon's consent page.
 pub const OAUTH_STATE_LIFETIME: time::Duration = time::Duration::minutes(10);
 
@@ -308,7 +311,10 @@ impl Connections {
         let refresh_token = input.refresh_token.trim();
         if refresh_token.is_empty() {
             errors.add("refresh_token", "Enter the refresh token.");
-        } else if !refresh_token.starts_with("Atzr|") || refresh_token.chars().any(char::is_whitespace) {
+        } else if !refresh_token.starts_with("Atzr|")
+            || refresh_token.chars().any(char::is_whitespace)
+            || refresh_token.len() > MAX_SECRET_BYTES
+        {
             errors.add(
                 "refresh_token",
                 "An LWA refresh token starts with Atzr| and has no spaces.",
@@ -355,6 +361,8 @@ impl Connections {
         }
         if input.password.is_empty() {
             errors.add("password", "Enter your Flipkart seller account password.");
+        } else if input.password.len() > MAX_SECRET_BYTES {
+            errors.add("password", "The password is too long.");
         }
         let (api_key, api_secret) = (input.api_key.trim(), input.api_secret.trim());
         match (api_key.is_empty(), api_secret.is_empty()) {
@@ -369,7 +377,7 @@ impl Connections {
             _ => {}
         }
         for (field, value) in [("api_key", api_key), ("api_secret", api_secret)] {
-            if value.chars().any(char::is_whitespace) {
+            if value.chars().any(char::is_whitespace) || value.len() > MAX_SECRET_BYTES {
                 errors.add(field, "This value has no spaces; copy it again from Developer Access.");
             }
         }
@@ -802,7 +810,7 @@ fn check_amazon_app(app: &AmazonApp, errors: &mut FieldErrors) -> (Option<&'stat
     let client_secret = app.client_secret.trim();
     if client_secret.is_empty() {
         errors.add("client_secret", "Enter the LWA Client Secret.");
-    } else if client_secret.chars().any(char::is_whitespace) || client_secret.len() > 512 {
+    } else if client_secret.chars().any(char::is_whitespace) || client_secret.len() > MAX_SECRET_BYTES {
         errors.add(
             "client_secret",
             "An LWA Client Secret has no spaces; copy it again from Developer Central.",
@@ -864,6 +872,16 @@ mod tests {
             Some("India (IN) is served by the EU region, not NA.")
         );
         assert_eq!(errors.get("marketplace_id"), None);
+
+        let mut errors = FieldErrors::default();
+        let oversized = AmazonApp {
+            client_secret: "x".repeat(MAX_SECRET_BYTES + 1),
+            region: String::new(),
+            ..app
+        };
+        check_amazon_app(&oversized, &mut errors);
+        assert!(errors.get("client_secret").is_some(), "an oversized secret is refused");
+        assert_eq!(errors.get("region"), None, "a blank region means the marketplace's");
     }
 
     #[test]
