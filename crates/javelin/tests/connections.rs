@@ -204,6 +204,21 @@ javelin_storage::backend_tests! {
         assert_eq!(statuses, [ConnectionStatus::Incomplete, ConnectionStatus::Connected, ConnectionStatus::Error]);
     }
 
+    async fn an_unreachable_platform_is_a_connection_error_that_says_so(db) {
+        // Nothing listens on the discard port of loopback.
+        let app = TestApp::start_with(db, |config| {
+            config.flipkart_api_url = "http://127.0.0.1:9".parse().expect("URL");
+            config.admin = Some(javelin::config::AdminSeed { email: common::ADMIN_EMAIL.into(), password: common::ADMIN_PASSWORD.into() });
+        })
+        .await;
+        app.login_admin().await;
+        let creds = sample(&app).flipkart;
+        app.post_connect("/connections/flipkart", &[("username", "seller"), ("password", "pw"), ("api_key", &creds.api_key), ("api_secret", &creds.api_secret)]).await;
+        let flash = flash_of(&app.get("/connections").await.text().await.expect("page"));
+        assert!(flash.contains("Could not reach 127.0.0.1") && flash.contains("Check the network connection"), "{flash}");
+        assert_eq!(app.db.storage.list_connections().await.expect("list")[0].status, ConnectionStatus::Error);
+    }
+
     async fn test_connection_reuses_a_fresh_result(db) {
         let app = TestApp::start_with_admin(db).await;
         app.login_admin().await;
