@@ -52,8 +52,8 @@ impl IntoResponse for PageError {
             Self::FormExpired => (
                 StatusCode::FORBIDDEN,
                 "This form has expired",
-                "For your security, forms only work from the page that showed them. Go back, reload \
-                 the page and submit it again.",
+                "For your security, forms only work from the page that showed them, with cookies allowed \
+                 for this site. Go back, reload the page and submit it again.",
                 "/",
                 "Go to the dashboard",
             ),
