@@ -134,12 +134,13 @@ pub(crate) fn client_address(connect_info: Option<Extension<ConnectInfo<SocketAd
 }
 
 /// Only local paths are followed after sign-in, never another site.
+/// Browsers drop tabs and newlines from URLs and read `\\` as `/`, so `/\t/evil.example` would
+/// become `//evil.example`: a local path has neither, nor starts with `//`.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/"
-    }
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace());
+    if local { next } else { "/" }
 }
 
 /// The anonymous form token, created on first sight.
@@ -351,4 +352,25 @@ pub(crate) async fn logout(
         state.settings.secure_cookies(),
     );
     Ok((jar, Redirect::to("/login")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/inventory?page=2"), "/inventory?page=2");
+        for outside in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "https://evil.example",
+            "",
+            "orders",
+        ] {
+            assert_eq!(safe_next(outside), "/", "{outside:?}");
+        }
+    }
 }
