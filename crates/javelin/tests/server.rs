@@ -272,6 +272,9 @@ javelin_storage::backend_tests! {
         let response = api.get(app.url("/healthz")).send().await.expect("GET");
         assert_eq!(response.status(), StatusCode::OK);
         assert!(response.headers().contains_key("x-request-id"));
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(response.headers()["x-frame-options"], "DENY");
+        assert!(response.headers()["content-security-policy"].to_str().expect("ascii").contains("default-src 'self'"));
         assert_eq!(response.text().await.expect("body"), "ok");
         let response = api.get(app.url("/readyz")).send().await.expect("GET");
         assert_eq!(response.status(), StatusCode::OK);

@@ -1,10 +1,11 @@
 use axum::Router;
 use axum::handler::Handler;
-use axum::http::Method;
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{MethodFilter, MethodRouter, on};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -138,9 +139,22 @@ pub fn router(state: AppState) -> Router {
                         .make_span_with(ops::request_span)
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
-                .layer(PropagateRequestIdLayer::x_request_id()),
+                .layer(PropagateRequestIdLayer::x_request_id())
+                // Unless a handler set them: no sniffing, no framing, our own scripts and styles
+                // only. (No form-action: it would block the redirect to Amazon's consent page.)
+                .layer(header_unless_set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .layer(header_unless_set(header::X_FRAME_OPTIONS, "DENY"))
+                .layer(header_unless_set(header::REFERRER_POLICY, "same-origin"))
+                .layer(header_unless_set(
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+                )),
         )
         .with_state(state)
+}
+
+fn header_unless_set(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
 fn into_router(routes: Vec<Route>) -> Router<AppState> {
