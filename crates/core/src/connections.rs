@@ -251,25 +251,37 @@ impl Connections {
             .collect())
     }
 
-    /// Active connections with masked credentials.
+    /// Active connections with masked credentials: two queries, however many connections.
     pub async fn list(&self) -> Result<Vec<ConnectionView>, StorageError> {
-        let mut views = Vec::new();
-        for connection in self.storage.list_connections().await? {
-            views.push(self.view(connection).await?);
+        let mut secrets: BTreeMap<i64, Vec<StoredSecret>> = BTreeMap::new();
+        for secret in self.storage.active_connection_secrets().await? {
+            secrets.entry(secret.connection_id).or_default().push(secret);
         }
-        Ok(views)
+        let connections = self.storage.list_connections().await?;
+        Ok(connections
+            .into_iter()
+            .map(|connection| {
+                let own = secrets.remove(&connection.id).unwrap_or_default();
+                self.view(connection, own)
+            })
+            .collect())
     }
 
     pub async fn get(&self, id: i64) -> Result<Option<ConnectionView>, StorageError> {
         match self.storage.get_connection(id).await? {
-            Some(connection) if connection.active => Ok(Some(self.view(connection).await?)),
+            Some(connection) if connection.active => Ok(Some(self.stored_view(connection).await?)),
             _ => Ok(None),
         }
     }
 
-    async fn view(&self, connection: Connection) -> Result<ConnectionView, StorageError> {
+    async fn stored_view(&self, connection: Connection) -> Result<ConnectionView, StorageError> {
+        let secrets = self.storage.connection_secrets(connection.id).await?;
+        Ok(self.view(connection, secrets))
+    }
+
+    fn view(&self, connection: Connection, secrets: Vec<StoredSecret>) -> ConnectionView {
         let mut credentials = BTreeMap::new();
-        for secret in self.storage.connection_secrets(connection.id).await? {
+        for secret in secrets {
             // Short-lived tokens are Javelin's own business, not credentials the seller entered.
             if secret.field == "access_token" {
                 continue;
@@ -285,7 +297,7 @@ impl Connections {
             };
             credentials.insert(secret.field, shown);
         }
-        Ok(ConnectionView {
+        ConnectionView {
             id: connection.id,
             platform: connection.platform,
             status: connection.status,
@@ -297,7 +309,7 @@ impl Connections {
             credentials,
             created_at: connection.created_at,
             last_tested_at: connection.last_tested_at,
-        })
+        }
     }
 
     /// "Connect Manually (Enter Credentials)": stores the account and tests it at once.
@@ -340,9 +352,7 @@ impl Connections {
             created_by: user.id,
             now: Timestamp::now(),
         };
-        let connection = self.create(&new, &secrets).await?;
-        let result = self.run_check(&connection).await?;
-        Ok((self.fetch_view(connection.id).await?, result))
+        Ok(self.create_and_check(&new, &secrets).await?)
     }
 
     /// "Connect Flipkart". Without an API Key and Secret the account is stored as Incomplete
@@ -410,13 +420,13 @@ impl Connections {
         if has_keys {
             secrets.extend([("api_key", api_key), ("api_secret", api_secret)]);
         }
-        let connection = self.create(&new, &secrets).await?;
-        let result = if has_keys {
-            Some(self.run_check(&connection).await?)
+        if has_keys {
+            let (view, result) = self.create_and_check(&new, &secrets).await?;
+            Ok((view, Some(result)))
         } else {
-            None
-        };
-        Ok((self.fetch_view(connection.id).await?, result))
+            let connection = self.create(&new, &secrets).await?;
+            Ok((self.stored_view(connection).await?, None))
+        }
     }
 
     async fn create(
@@ -435,8 +445,16 @@ impl Connections {
             .await
     }
 
-    async fn fetch_view(&self, id: i64) -> Result<ConnectionView, ConnectError> {
-        self.get(id).await?.ok_or(ConnectError::NotFound)
+    /// Stores a connection, tests it at once, and returns it as it now stands.
+    async fn create_and_check(
+        &self,
+        new: &NewConnection<'_>,
+        secrets: &[(&'static str, &str)],
+    ) -> Result<(ConnectionView, TestResult), StorageError> {
+        let connection = self.create(new, secrets).await?;
+        let result = self.run_check(&connection).await?;
+        let tested = self.storage.get_connection(connection.id).await?.unwrap_or(connection);
+        Ok((self.stored_view(tested).await?, result))
     }
 
     /// "Test Connection": fetches real data from the platform, unless a result younger than the
@@ -738,13 +756,7 @@ impl Connections {
             ("client_secret", secrets.client_secret.as_str()),
             ("refresh_token", refresh_token.as_str()),
         ];
-        let connection = self.create(&new, &stored_secrets).await?;
-        let result = self.run_check(&connection).await?;
-        let view = self
-            .get(connection.id)
-            .await?
-            .ok_or_else(|| OAuthError::Internal("the new connection vanished".into()))?;
-        Ok((view, result))
+        Ok(self.create_and_check(&new, &stored_secrets).await?)
     }
 }
 

@@ -11,15 +11,13 @@ use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use javelin_marketplaces::amazon::marketplaces;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use url::Url;
 
-use crate::{Credentials, Sandbox, random_hex};
+use crate::{Credentials, Sandbox, basic_credentials, random_hex};
 
 const CODE_LIFETIME: Duration = Duration::minutes(5);
 const ACCESS_TOKEN_SECONDS: i64 = 3600;
@@ -254,17 +252,9 @@ fn token_params(headers: &HeaderMap, body: &Bytes) -> HashMap<String, String> {
     } else {
         url::form_urlencoded::parse(body).into_owned().collect()
     };
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Basic "))
-        .and_then(|encoded| STANDARD.decode(encoded).ok())
-        .and_then(|decoded| String::from_utf8(decoded).ok());
-    if let Some((id, secret)) = basic.as_deref().and_then(|pair| pair.split_once(':')) {
-        params.entry("client_id".into()).or_insert_with(|| id.to_owned());
-        params
-            .entry("client_secret".into())
-            .or_insert_with(|| secret.to_owned());
+    if let Some((id, secret)) = basic_credentials(headers) {
+        params.entry("client_id".into()).or_insert(id);
+        params.entry("client_secret".into()).or_insert(secret);
     }
     params
 }

@@ -8,13 +8,11 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use crate::{Sandbox, random_hex};
+use crate::{Sandbox, basic_credentials, random_hex};
 
 /// Flipkart's sample lifetime: about 60 days.
 const TOKEN_SECONDS: i64 = 5_183_999;
@@ -46,13 +44,7 @@ struct TokenQuery {
 
 /// `GET /oauth-service/oauth/token?grant_type=client_credentials&scope=Seller_Api`, Basic auth.
 async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, Query(query): Query<TokenQuery>) -> Response {
-    let credentials = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Basic "))
-        .and_then(|encoded| STANDARD.decode(encoded).ok())
-        .and_then(|decoded| String::from_utf8(decoded).ok());
-    let Some((app_id, secret)) = credentials.as_deref().and_then(|pair| pair.split_once(':')) else {
+    let Some((app_id, secret)) = basic_credentials(&headers) else {
         return error(
             StatusCode::UNAUTHORIZED,
             "unauthorized",

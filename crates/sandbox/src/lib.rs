@@ -111,6 +111,19 @@ async fn advance_clock(State(sandbox): State<Sandbox>, Query(advance): Query<Adv
     format!("clock advanced by {} s\n", advance.seconds)
 }
 
+/// The id and secret of an `Authorization: Basic` header, as both token endpoints accept them.
+fn basic_credentials(headers: &axum::http::HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let encoded = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
 /// Random hexadecimal characters for codes and tokens.
 fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];

@@ -167,6 +167,19 @@ impl Storage {
         })
     }
 
+    /// The secrets of every active connection, in one query (for listing them all).
+    pub async fn active_connection_secrets(&self) -> Result<Vec<StoredSecret>> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT s.connection_id, s.field, s.key_id, s.nonce, s.ciphertext, s.expires_at
+                 FROM connection_secrets s JOIN connections c ON c.id = s.connection_id
+                 WHERE c.active = TRUE ORDER BY s.connection_id, s.field",
+            )
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
     /// Inserts or replaces one secret (e.g. a refreshed access token).
     pub async fn put_secret(&self, secret: &StoredSecret, now: Timestamp) -> Result<()> {
         with_pool!(self, |pool| {

@@ -166,6 +166,7 @@ javelin_storage::backend_tests! {
         let secrets = db.storage.connection_secrets(created.id).await.expect("secrets");
         assert_eq!(secrets, [secret(created.id, "client_secret", 1), secret(created.id, "refresh_token", 2)]);
         assert_eq!(db.storage.secret_key_ids().await.expect("ids"), ["k1"]);
+        assert_eq!(db.storage.active_connection_secrets().await.expect("active"), secrets);
 
         let mut token = secret(created.id, "access_token", 3);
         token.expires_at = Some(now + Duration::hours(1));
@@ -183,6 +184,7 @@ javelin_storage::backend_tests! {
         assert!(!db.storage.deactivate_connection(created.id, now).await.expect("again"));
         assert!(db.storage.connection_secrets(created.id).await.expect("secrets").is_empty(), "rows gone");
         assert!(db.storage.list_connections().await.expect("list").is_empty());
+        assert!(db.storage.active_connection_secrets().await.expect("active").is_empty());
         assert!(!db.storage.get_connection(created.id).await.expect("get").expect("row kept").active);
     }
 

@@ -137,12 +137,9 @@ pub(crate) async fn start_amazon_oauth(
     body: Result<Json<AmazonOAuthInput>, axum::extract::rejection::JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(input) = body?;
-    let binding = match &identity.via {
-        Via::Session { token, .. } | Via::Bearer { token } => token.as_str(),
-    };
     let url = state
         .connections
-        .start_amazon_oauth(&identity.user, binding, &input)
+        .start_amazon_oauth(&identity.user, identity.token(), &input)
         .await
         .map_err(connect_error)?;
     Ok(Json(AuthorizeBody {

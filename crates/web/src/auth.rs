@@ -38,6 +38,15 @@ pub(crate) enum Via {
     Bearer { token: String },
 }
 
+impl Identity {
+    /// The session or API token the request came with; an OAuth state is bound to it.
+    pub(crate) fn token(&self) -> &str {
+        match &self.via {
+            Via::Session { token, .. } | Via::Bearer { token } => token,
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Identity {
     type Rejection = ApiError;
 

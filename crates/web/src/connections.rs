@@ -145,13 +145,6 @@ fn done(state: &AppState, jar: CookieJar, kind: FlashKind, message: &str, anchor
     (jar, Redirect::to(&to)).into_response()
 }
 
-/// The token that started the request: an OAuth state is bound to it.
-fn binding(identity: &Identity) -> &str {
-    match &identity.via {
-        Via::Session { token, .. } | Via::Bearer { token } => token,
-    }
-}
-
 /// `POST /connections/amazon/oauth/start`: off to Amazon's consent page.
 pub(crate) async fn start_oauth(
     State(state): State<AppState>,
@@ -160,7 +153,7 @@ pub(crate) async fn start_oauth(
 ) -> Response {
     match state
         .connections
-        .start_amazon_oauth(&identity.user, binding(&identity), &input)
+        .start_amazon_oauth(&identity.user, identity.token(), &input)
         .await
     {
         Ok(url) => Redirect::to(url.as_str()).into_response(),
@@ -330,7 +323,11 @@ pub(crate) async fn oauth_callback(
     let received_at = host.map(|host| format!("{host}{}", uri.path()));
     let result = state
         .connections
-        .complete_amazon_oauth(identity.as_ref().map(binding), received_at.as_deref(), &callback)
+        .complete_amazon_oauth(
+            identity.as_ref().map(Identity::token),
+            received_at.as_deref(),
+            &callback,
+        )
         .await;
     if let Err(err) = &result {
         tracing::info!(error = %err, "Amazon OAuth callback refused");
