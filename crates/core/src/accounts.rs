@@ -8,10 +8,12 @@ use std::time::Duration;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use governor::{DefaultKeyedRateLimiter, Quota, clock::Clock};
+use governor::clock::Clock as _;
+use governor::{DefaultKeyedRateLimiter, Quota};
 use javelin_storage::{NewSession, NewUser, Role, SessionRecord, Storage, StorageError, Timestamp, User};
 use tokio::sync::Semaphore;
 
+use crate::Clock;
 use crate::tokens::{random_token, token_hash};
 
 /// How long a browser session lasts.
@@ -77,6 +79,7 @@ pub struct NewSessionToken {
 #[derive(Clone)]
 pub struct Accounts {
     storage: Storage,
+    clock: Clock,
     hashing: Arc<Semaphore>,
     /// Verified against when the email is unknown, so that the answer takes as long as for a
     /// known user with a wrong password.
@@ -86,10 +89,11 @@ pub struct Accounts {
 }
 
 impl Accounts {
-    pub fn new(storage: Storage) -> Result<Self, AccountError> {
+    pub fn new(storage: Storage, clock: Clock) -> Result<Self, AccountError> {
         let dummy_hash = hash_password_blocking("javelin-dummy-password")?;
         Ok(Self {
             storage,
+            clock,
             hashing: Arc::new(Semaphore::new(CONCURRENT_HASHES)),
             dummy_hash: dummy_hash.into(),
             per_account: Arc::new(DefaultKeyedRateLimiter::keyed(per_minute(ATTEMPTS_PER_ACCOUNT))),
@@ -113,7 +117,7 @@ impl Accounts {
             email: &email,
             password_hash: &password_hash,
             role: Role::Admin,
-            now: Timestamp::now(),
+            now: self.clock.now(),
         };
         self.storage
             .create_first_user(&new)
@@ -129,7 +133,7 @@ impl Accounts {
             email: &email,
             password_hash: &password_hash,
             role,
-            now: Timestamp::now(),
+            now: self.clock.now(),
         };
         Ok(self.storage.create_user(&new).await?)
     }
@@ -163,7 +167,7 @@ impl Accounts {
     pub async fn start_session(&self, user: User) -> Result<NewSessionToken, StorageError> {
         let token = random_token("");
         let csrf_token = random_token("");
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let expires_at = now + SESSION_LIFETIME;
         self.storage
             .create_session(&NewSession {
@@ -183,7 +187,7 @@ impl Accounts {
     }
 
     pub async fn session(&self, token: &str) -> Result<Option<SessionRecord>, StorageError> {
-        self.storage.find_session(&token_hash(token), Timestamp::now()).await
+        self.storage.find_session(&token_hash(token), self.clock.now()).await
     }
 
     pub async fn end_session(&self, token: &str) -> Result<(), StorageError> {
@@ -195,18 +199,18 @@ impl Accounts {
     pub async fn issue_api_token(&self, user: &User, label: &str) -> Result<String, StorageError> {
         let token = random_token("jvl_");
         self.storage
-            .create_api_token(user.id, &token_hash(&token), label, Timestamp::now())
+            .create_api_token(user.id, &token_hash(&token), label, self.clock.now())
             .await?;
         Ok(token)
     }
 
     pub async fn api_token_user(&self, token: &str) -> Result<Option<User>, StorageError> {
-        self.storage.use_api_token(&token_hash(token), Timestamp::now()).await
+        self.storage.use_api_token(&token_hash(token), self.clock.now()).await
     }
 
     pub async fn revoke_api_token(&self, token: &str) -> Result<bool, StorageError> {
         self.storage
-            .revoke_api_token(&token_hash(token), Timestamp::now())
+            .revoke_api_token(&token_hash(token), self.clock.now())
             .await
     }
 
@@ -214,7 +218,7 @@ impl Accounts {
     pub async fn housekeeping(&self) -> Result<u64, StorageError> {
         self.per_account.retain_recent();
         self.per_address.retain_recent();
-        self.storage.delete_expired_sessions(Timestamp::now()).await
+        self.storage.delete_expired_sessions(self.clock.now()).await
     }
 
     async fn hash_password(&self, password: &str) -> Result<String, AccountError> {

@@ -1,13 +1,15 @@
 //! What Javelin does, independent of HTTP and the command line: accounts and sign-in, the
-//! supported platforms. The web and CLI layers call these services; the services call storage.
+//! supported platforms, connecting seller accounts. The web and CLI layers call these
+//! services; the services call storage and the marketplace clients.
 
 pub mod accounts;
+mod clock;
 pub mod connections;
 pub mod platforms;
 mod tokens;
 pub mod vault;
 
 pub use accounts::{AccountError, Accounts, LoginError, NewSessionToken};
-pub use connections::Connections;
+pub use clock::{Clock, ManualClock};
+pub use connections::{Connections, PlatformCard};
 pub use javelin_storage::ConnectionStatus;
-pub use platforms::PlatformCard;

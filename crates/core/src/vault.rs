@@ -112,10 +112,6 @@ impl Vault {
         self.current.id()
     }
 
-    pub fn knows_key(&self, key_id: &str) -> bool {
-        self.key(key_id).is_some()
-    }
-
     fn key(&self, key_id: &str) -> Option<&MasterKey> {
         std::iter::once(&self.current)
             .chain(&self.previous)

@@ -85,7 +85,10 @@ pub struct SandboxArgs {
     #[arg(long)]
     pub print_credentials: bool,
     /// An OAuth redirect URI registered for the sample Amazon app (repeatable).
-    #[arg(long = "redirect-uri", default_value = crate::config::DEFAULT_REDIRECT_URI)]
+    #[arg(
+        long = "redirect-uri",
+        default_value = "http://localhost:8000/connections/amazon/oauth/callback"
+    )]
     pub redirect_uris: Vec<String>,
     /// Make the sample Amazon app a published one (no `version=beta` needed).
     #[arg(long)]
@@ -122,13 +125,14 @@ pub struct Settings {
     #[arg(long, env = "JAVELIN_LISTEN", default_value = "127.0.0.1:8000")]
     pub listen: String,
 
-    /// The address users reach Javelin at; the base for redirects after OAuth.
-    #[arg(long, env = "FRONTEND_URL", default_value = "http://localhost:8000")]
-    pub frontend_url: String,
+    /// The address users reach Javelin at; the base for redirects after OAuth
+    /// [default: http://localhost:PORT, PORT being the one Javelin listens on].
+    #[arg(long, env = "FRONTEND_URL")]
+    pub frontend_url: Option<String>,
 
     /// The OAuth redirect URI registered with your Amazon SP-API application
-    /// [default: http://localhost:8000/connections/amazon/oauth/callback]. When set, the consent
-    /// URL names it; when not, Amazon uses the app's first registered redirect URI.
+    /// [default: FRONTEND_URL/connections/amazon/oauth/callback]. When set, the consent URL
+    /// names it; when not, Amazon uses the app's first registered redirect URI.
     #[arg(long, env = "AMAZON_OAUTH_REDIRECT_URI")]
     pub amazon_oauth_redirect_uri: Option<String>,
 

@@ -11,7 +11,8 @@ use javelin_marketplaces::amazon::AmazonEndpoints;
 
 use crate::cli::Settings;
 
-pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8000/connections/amazon/oauth/callback";
+/// Where Amazon sends the seller back, below the front-end URL.
+const CALLBACK_PATH: &str = "/connections/amazon/oauth/callback";
 
 /// A setting that cannot be used: which one, and what is wrong with it.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +43,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
     pub frontend_url: Url,
+    /// Whether FRONTEND_URL was set (else `http://localhost:PORT` of the listening port).
+    pub frontend_url_explicit: bool,
     pub amazon_oauth_redirect_uri: Url,
     /// Whether AMAZON_OAUTH_REDIRECT_URI was set, rather than defaulted.
     pub amazon_oauth_redirect_uri_set: bool,
@@ -96,16 +99,16 @@ impl Config {
                 ),
             )
         })?;
-        let frontend_url = http_url("FRONTEND_URL", "frontend-url", &settings.frontend_url)?;
+        let frontend_url_explicit = settings.frontend_url.is_some();
+        let frontend_url = match &settings.frontend_url {
+            Some(url) => http_url("FRONTEND_URL", "frontend-url", url)?,
+            None => local_url(listen.port()),
+        };
         let amazon_oauth_redirect_uri_set = settings.amazon_oauth_redirect_uri.is_some();
-        let amazon_oauth_redirect_uri = http_url(
-            "AMAZON_OAUTH_REDIRECT_URI",
-            "amazon-oauth-redirect-uri",
-            settings
-                .amazon_oauth_redirect_uri
-                .as_deref()
-                .unwrap_or(DEFAULT_REDIRECT_URI),
-        )?;
+        let amazon_oauth_redirect_uri = match &settings.amazon_oauth_redirect_uri {
+            Some(url) => http_url("AMAZON_OAUTH_REDIRECT_URI", "amazon-oauth-redirect-uri", url)?,
+            None => callback_of(&frontend_url),
+        };
         let master_key = match settings.master_key.as_deref().filter(|key| !key.trim().is_empty()) {
             Some(key) => Some(MasterKey::from_base64(key).map(|(_, bytes)| bytes).map_err(|err| {
                 error(
@@ -153,6 +156,7 @@ impl Config {
             data_dir: settings.data_dir,
             listen,
             frontend_url,
+            frontend_url_explicit,
             amazon_oauth_redirect_uri,
             amazon_oauth_redirect_uri_set,
             master_key,
@@ -163,6 +167,40 @@ impl Config {
             log_format,
         })
     }
+}
+
+impl Config {
+    /// The configuration once Javelin listens on `address` (which tells the port when the
+    /// configured one is 0): the default front-end and redirect URLs follow the port.
+    pub fn bound_to(&self, address: SocketAddr) -> Self {
+        let mut bound = self.clone();
+        bound.listen = address;
+        if !self.frontend_url_explicit {
+            bound.frontend_url = local_url(address.port());
+            if !self.amazon_oauth_redirect_uri_set {
+                bound.amazon_oauth_redirect_uri = callback_of(&bound.frontend_url);
+            }
+        }
+        bound
+    }
+}
+
+/// `http://localhost:PORT`, where a browser on this machine reaches Javelin.
+fn local_url(port: u16) -> Url {
+    // A constant URL that parses.
+    let mut url = Url::parse("http://localhost").expect("valid URL");
+    // An http URL with a host takes any port.
+    let _ = url.set_port(Some(port));
+    url
+}
+
+/// The OAuth callback of a front-end URL.
+fn callback_of(frontend_url: &Url) -> Url {
+    let mut url = frontend_url.clone();
+    url.set_path(CALLBACK_PATH);
+    url.set_query(None);
+    url.set_fragment(None);
+    url
 }
 
 fn check_database_url(url: &str) -> Result<String, ConfigError> {
@@ -234,5 +272,48 @@ pub fn redacted_database_url(url: &str) -> String {
             parsed.to_string()
         }
         _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn config(args: &[&str]) -> Config {
+        let cli = crate::cli::Cli::try_parse_from(["javelin"].iter().chain(args)).expect("valid arguments");
+        Config::from_settings(cli.settings).expect("valid settings")
+    }
+
+    #[test]
+    fn the_redirect_uri_follows_the_front_end_and_the_front_end_the_port() {
+        let defaulted = config(&["--listen", "127.0.0.1:0"]).bound_to("127.0.0.1:9123".parse().expect("address"));
+        assert_eq!(defaulted.frontend_url.as_str(), "http://localhost:9123/");
+        assert_eq!(
+            defaulted.amazon_oauth_redirect_uri.as_str(),
+            "http://localhost:9123/connections/amazon/oauth/callback"
+        );
+
+        let behind_a_proxy = config(&["--listen", "127.0.0.1:0", "--frontend-url", "https://oms.example.com"])
+            .bound_to("127.0.0.1:9123".parse().expect("address"));
+        assert_eq!(behind_a_proxy.frontend_url.as_str(), "https://oms.example.com/");
+        assert_eq!(
+            behind_a_proxy.amazon_oauth_redirect_uri.as_str(),
+            "https://oms.example.com/connections/amazon/oauth/callback"
+        );
+
+        let registered = config(&[
+            "--listen",
+            "127.0.0.1:0",
+            "--amazon-oauth-redirect-uri",
+            "https://oms.example.com/cb",
+        ])
+        .bound_to("127.0.0.1:9123".parse().expect("address"));
+        assert_eq!(
+            registered.amazon_oauth_redirect_uri.as_str(),
+            "https://oms.example.com/cb"
+        );
+        assert!(registered.amazon_oauth_redirect_uri_set);
     }
 }

@@ -90,11 +90,16 @@ fn sandbox_instructions(sandbox: &Sandbox, base: &str) -> String {
 }
 
 /// `javelin demo`: the sandbox and Javelin, wired to each other.
-pub async fn run(mut config: Config, sandbox_listen: &str, seed: u64) -> anyhow::Result<ExitCode> {
+pub async fn run(config: Config, sandbox_listen: &str, seed: u64) -> anyhow::Result<ExitCode> {
     let shutdown = crate::server::shutdown_signal();
     let listen: SocketAddr = sandbox_listen
         .parse()
         .map_err(|_| anyhow::anyhow!("--sandbox-listen: {sandbox_listen:?} is not an address and port"))?;
+    // Javelin's port first: the sandbox's app registers the redirect URI that names it.
+    let javelin_listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot listen on {} (JAVELIN_LISTEN): {err}", config.listen))?;
+    let mut config = config.bound_to(javelin_listener.local_addr()?);
     let sandbox = Sandbox::new(SandboxOptions {
         seed,
         redirect_uris: vec![config.amazon_oauth_redirect_uri.clone()],
@@ -122,7 +127,7 @@ pub async fn run(mut config: Config, sandbox_listen: &str, seed: u64) -> anyhow:
             })
             .await
     });
-    let server = crate::server::Server::build(&config).await?;
+    let server = crate::server::Server::with_listener(&config, javelin_listener).await?;
     println!(
         "{}",
         sandbox_instructions(&sandbox, base.as_str().trim_end_matches('/'))

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use javelin_core::connections::Reseal;
 use javelin_core::vault::{MasterKey, Vault};
 use javelin_storage::{Storage, Timestamp};
 
@@ -118,44 +119,26 @@ pub async fn rotate(config: &Config, storage: &Storage, new_key: Option<&str>) -
     if new_key.id() == old.id() {
         bail!("the new key is the current key");
     }
-    let vault = Vault::rotating(new_key.clone(), old);
-    let mut secrets = storage.all_secrets().await?;
-    for secret in &mut secrets {
-        let place = javelin_core::vault::connection_field(secret.connection_id, &secret.field);
-        let sealed = javelin_core::vault::Sealed {
-            key_id: secret.key_id.clone(),
-            nonce: secret.nonce.clone(),
-            ciphertext: secret.ciphertext.clone(),
-        };
-        let plain = vault.open(&sealed, &place).with_context(|| {
-            format!(
-                "connection {} field {} cannot be decrypted; nothing was changed",
-                secret.connection_id, secret.field
-            )
-        })?;
-        let resealed = vault.seal(&plain, &place);
-        (secret.key_id, secret.nonce, secret.ciphertext) = (resealed.key_id, resealed.nonce, resealed.ciphertext);
-    }
+    let reseal = Reseal::prepare(storage, Vault::rotating(new_key.clone(), old)).await?;
+    let resealed = reseal.len();
     let file_based = config.master_key.is_none();
     let next = config.data_dir.join(NEXT_KEY_FILE);
     if file_based {
         write_key_file(&next, &new_bytes)?;
     }
-    storage.reseal_secrets(&secrets, Timestamp::now()).await?;
+    reseal.commit(Timestamp::now()).await?;
     if file_based {
         let path = key_file(config);
         std::fs::rename(&next, &path)
             .with_context(|| format!("cannot move {} to {}", next.display(), path.display()))?;
         println!(
-            "Re-encrypted {} secrets under key {}; the key file {} holds the new key.",
-            secrets.len(),
+            "Re-encrypted {resealed} secrets under key {}; the key file {} holds the new key.",
             new_key.id(),
             path.display()
         );
     } else {
         println!(
-            "Re-encrypted {} secrets under key {}. Set JAVELIN_MASTER_KEY to this new key before the next start:\n{}",
-            secrets.len(),
+            "Re-encrypted {resealed} secrets under key {}. Set JAVELIN_MASTER_KEY to this new key before the next start:\n{}",
             new_key.id(),
             STANDARD.encode(new_bytes)
         );

@@ -85,12 +85,15 @@ async fn run(job: Job, config: Config) -> anyhow::Result<ExitCode> {
             server.run(server::shutdown_signal()).await?;
         }
         Job::Migrate => {
-            server::open_storage(&config).await?.close().await;
+            server::open_storage(&config, &javelin_core::Clock::system())
+                .await?
+                .close()
+                .await;
             println!("Database migrated.");
         }
         Job::CreateUser { email, role } => return users::create(&config, &email, &role).await,
         Job::RotateKey { new_key } => {
-            let storage = server::open_storage(&config).await?;
+            let storage = server::open_storage(&config, &javelin_core::Clock::system()).await?;
             let rotated = keys::rotate(&config, &storage, new_key.as_deref()).await;
             storage.close().await;
             rotated?;

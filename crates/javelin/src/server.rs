@@ -5,12 +5,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use javelin_core::{Accounts, Connections};
+use javelin_core::connections::CredentialStore;
+use javelin_core::{Accounts, Clock, Connections};
+use javelin_marketplaces::Connectors;
 use javelin_marketplaces::amazon::Amazon;
 use javelin_marketplaces::flipkart::Flipkart;
 use javelin_storage::Storage;
 use javelin_web::{AppState, Metrics, WebSettings};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, redacted_database_url};
 
@@ -35,8 +38,14 @@ impl Server {
     /// Opens and migrates the database, initialises the platforms, and creates the configured
     /// administrator when no user exists; serves on a socket the caller has bound.
     pub async fn with_listener(config: &Config, listener: TcpListener) -> anyhow::Result<Self> {
-        let storage = open_storage(config).await?;
-        let accounts = Accounts::new(storage.clone())?;
+        Self::with_clock(config, listener, Clock::system()).await
+    }
+
+    /// As [`Server::with_listener`], with the services reading the time from `clock`.
+    pub async fn with_clock(config: &Config, listener: TcpListener, clock: Clock) -> anyhow::Result<Self> {
+        let config = &config.bound_to(listener.local_addr()?);
+        let storage = open_storage(config, &clock).await?;
+        let accounts = Accounts::new(storage.clone(), clock.clone())?;
         if let Some(admin) = &config.admin {
             match accounts.create_first_admin(&admin.email, &admin.password).await {
                 Ok(user) => {
@@ -50,11 +59,14 @@ impl Server {
         }
         let vault = Arc::new(crate::keys::open_vault(config, &storage).await?);
         let http = javelin_marketplaces::http::client()?;
-        let connections = Connections::new(
-            storage.clone(),
-            vault,
+        let connectors = Connectors::new(
             Amazon::new(http.clone(), config.amazon.clone()),
             Flipkart::new(http, config.flipkart_api_url.clone()),
+        );
+        let connections = Connections::new(
+            CredentialStore::new(storage.clone(), vault),
+            connectors,
+            clock,
             config.amazon_oauth_redirect_uri.clone(),
             config.amazon_oauth_redirect_uri_set,
         );
@@ -71,19 +83,31 @@ impl Server {
         Ok(Self { listener, state })
     }
 
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
-    }
-
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then finishes the requests in flight and lets the
+    /// background work end what it is doing.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let Self { listener, state } = self;
         let storage = state.storage.clone();
-        let housekeeping = tokio::spawn(housekeeping(state.accounts.clone(), state.connections.clone()));
+        let stopping = CancellationToken::new();
+        let housekeeping = tokio::spawn(housekeeping(
+            state.accounts.clone(),
+            state.connections.clone(),
+            stopping.clone(),
+        ));
+        let frontend_url = state.settings.frontend_url.clone();
         let app = javelin_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        tracing::info!(address = %listener.local_addr()?, "Javelin is serving");
-        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-        housekeeping.abort();
+        tracing::info!(address = %listener.local_addr()?, %frontend_url, "Javelin is serving");
+        let stop_background = stopping.clone();
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                stop_background.cancel();
+            })
+            .await;
+        stopping.cancel();
+        if let Err(err) = housekeeping.await {
+            tracing::warn!(error = %err, "housekeeping ended abnormally");
+        }
         storage.close().await;
         tracing::info!("Javelin has stopped");
         Ok(served?)
@@ -91,21 +115,25 @@ impl Server {
 }
 
 /// Connects, migrates and seeds the platforms: what every command that touches data needs.
-pub async fn open_storage(config: &Config) -> anyhow::Result<Storage> {
+pub async fn open_storage(config: &Config, clock: &Clock) -> anyhow::Result<Storage> {
     let shown = redacted_database_url(&config.database_url);
     let storage = Storage::connect(&config.database_url)
         .await
         .map_err(|err| anyhow::anyhow!("cannot open the database {shown} (DATABASE_URL): {err}"))?;
     storage.migrate().await?;
-    javelin_core::platforms::initialise(&storage).await?;
+    javelin_core::platforms::initialise(&storage, clock).await?;
     tracing::info!(database = %shown, "database ready");
     Ok(storage)
 }
 
-async fn housekeeping(accounts: Accounts, connections: Connections) {
+/// Purges now and then until `stopping` is cancelled; a round in progress is finished first.
+async fn housekeeping(accounts: Accounts, connections: Connections, stopping: CancellationToken) {
     let mut ticks = tokio::time::interval(HOUSEKEEPING_INTERVAL);
     loop {
-        ticks.tick().await;
+        tokio::select! {
+            _ = stopping.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
         if let Err(err) = accounts.housekeeping().await {
             tracing::warn!(error = %err, "session housekeeping failed");
         }

@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
-use javelin_core::{AccountError, Accounts};
+use javelin_core::{AccountError, Accounts, Clock};
 use javelin_storage::Role;
 
 use crate::EXIT_CONFIG;
@@ -19,8 +19,9 @@ pub async fn create(config: &Config, email: &str, role: &str) -> anyhow::Result<
         }
     };
     let password = read_password()?;
-    let storage = crate::server::open_storage(config).await?;
-    let accounts = Accounts::new(storage.clone())?;
+    let clock = Clock::system();
+    let storage = crate::server::open_storage(config, &clock).await?;
+    let accounts = Accounts::new(storage.clone(), clock)?;
     let result = accounts.create_user(email, &password, role).await;
     storage.close().await;
     match result {

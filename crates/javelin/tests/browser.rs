@@ -2,42 +2,36 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-use common::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, sample};
+use common::{ADMIN_EMAIL, ADMIN_PASSWORD, Process, TestApp, sample};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use javelin_storage::testing::TestDatabase;
 
-/// A chromedriver process of this test's own, with a browser session on it.
+/// A chromedriver process of this test's own (killed when the test ends, however it ends),
+/// with a browser session on it.
 struct Browser {
     client: Client,
-    driver: Child,
+    _driver: Process,
     _profile: tempfile::TempDir,
 }
 
 impl Browser {
     async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let mut driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver runs (apt-get install chromium chromium-driver)");
-        // chromedriver says when it accepts sessions.
-        let stdout = driver.stdout.take().expect("chromedriver stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        loop {
-            let line = lines.next().expect("chromedriver starts").expect("chromedriver output");
-            if line.contains("started successfully") {
-                break;
-            }
-        }
+        // Port 0: chromedriver picks a free port and says which when it accepts sessions.
+        let mut driver =
+            Process::spawn_reading_stdout(Command::new("chromedriver").arg("--port=0").stderr(Stdio::null()));
+        let started = driver.wait_for_line(
+            "chromedriver start (apt-get install chromium chromium-driver)",
+            |line| line.contains("started successfully on port"),
+        );
+        let port: u16 = started
+            .trim_end_matches('.')
+            .rsplit(' ')
+            .next()
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("a port in {started:?}"));
         let profile = tempfile::tempdir().expect("profile folder");
         let capabilities = serde_json::json!({
             "goog:chromeOptions": {
@@ -60,7 +54,7 @@ impl Browser {
             .expect("browser session");
         Self {
             client,
-            driver,
+            _driver: driver,
             _profile: profile,
         }
     }
@@ -169,10 +163,8 @@ impl Browser {
         }
     }
 
-    async fn close(mut self) {
+    async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 

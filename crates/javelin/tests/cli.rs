@@ -2,9 +2,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+use common::Process;
 
 /// Every variable Javelin reads, so that the caller's environment does not leak into a test.
 const VARS: [&str; 15] = [
@@ -167,31 +169,24 @@ fn migrate_and_user_create_on_a_fresh_data_folder() {
 #[test]
 fn serves_until_sigterm_then_stops_gracefully() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut child = javelin(dir.path())
-        .env("JAVELIN_LISTEN", "127.0.0.1:0")
-        .env("JAVELIN_LOG_FORMAT", "json")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run javelin");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let address = loop {
-        let line = lines.next().expect("javelin logs until it serves").expect("log line");
-        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("JSON log line: {line}"));
-        if event["message"] == "Javelin is serving" {
-            break event["address"].as_str().expect("address field").to_owned();
-        }
-    };
+    let mut javelin = Process::spawn(
+        javelin(dir.path())
+            .env("JAVELIN_LISTEN", "127.0.0.1:0")
+            .env("JAVELIN_LOG_FORMAT", "json"),
+    );
+    let serving = javelin.wait_for_log("Javelin is serving");
+    let address = serving["address"].as_str().expect("address field").to_owned();
+    let port = address.rsplit(':').next().expect("port");
+    assert_eq!(
+        serving["frontend_url"],
+        format!("http://localhost:{port}/"),
+        "the default front-end URL follows the port"
+    );
     let health = std::net::TcpStream::connect(&address).expect("the server accepts connections");
     drop(health);
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    let status = child.wait().expect("javelin exits");
-    assert!(status.success(), "exit status {status}; log: {rest:?}");
-    assert!(rest.iter().any(|line| line.contains("Javelin has stopped")), "{rest:?}");
+    let (status, said) = javelin.terminate();
+    assert!(status.success(), "exit status {status}; log: {said:?}");
+    assert!(said.iter().any(|line| line.contains("Javelin has stopped")), "{said:?}");
 }
 
 #[test]
@@ -229,43 +224,26 @@ fn sandbox_prints_the_same_credentials_unless_the_seed_changes() {
     );
 }
 
-/// Reads JSON log lines until `message` appears; returns that event.
-fn wait_for_log(lines: &mut impl Iterator<Item = std::io::Result<String>>, message: &str) -> serde_json::Value {
-    loop {
-        let line = lines.next().expect("the process logs").expect("log line");
-        if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line)
-            && event["message"] == message
-        {
-            return event;
-        }
-    }
-}
-
 #[test]
 fn demo_serves_javelin_wired_to_the_sandbox() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut child = javelin(dir.path())
-        .args(["demo", "--sandbox-listen", "127.0.0.1:0"])
-        .env("JAVELIN_LISTEN", "127.0.0.1:0")
-        .env("JAVELIN_LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run javelin demo");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let address = wait_for_log(&mut lines, "Javelin is serving")["address"]
+    let mut demo = Process::spawn(
+        javelin(dir.path())
+            .args(["demo", "--sandbox-listen", "127.0.0.1:0"])
+            .env("JAVELIN_LISTEN", "127.0.0.1:0")
+            .env("JAVELIN_LOG_FORMAT", "json")
+            .stdout(Stdio::piped()),
+    );
+    let address = demo.wait_for_log("Javelin is serving")["address"]
         .as_str()
         .expect("address")
         .to_owned();
     assert!(std::net::TcpStream::connect(&address).is_ok());
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let output = child.wait_with_output().expect("javelin exits");
-    assert!(output.status.success());
-    let printed = String::from_utf8_lossy(&output.stdout);
+    let mut stdout = demo.child().stdout.take().expect("stdout");
+    let (status, said) = demo.terminate();
+    assert!(status.success(), "{status}: {said:?}");
+    let mut printed = String::new();
+    stdout.read_to_string(&mut printed).expect("printed instructions");
     for expected in [
         "AMAZON_LWA_TOKEN_URL=http://127.0.0.1:",
         "/amazon/auth/o2/token",
@@ -286,15 +264,11 @@ fn demo_serves_javelin_wired_to_the_sandbox() {
 #[tokio::test]
 async fn the_guide_works_against_javelin_demo() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
     let output = javelin(dir.path())
         .args(["sandbox", "--print-credentials"])
         .output()
         .expect("credentials");
+    assert!(output.status.success(), "{}", stderr(&output));
     let creds: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let text = |pointer: &str| {
         creds
@@ -304,24 +278,22 @@ async fn the_guide_works_against_javelin_demo() {
             .to_owned()
     };
 
-    let mut child = javelin(dir.path())
-        .args(["demo", "--sandbox-listen", "127.0.0.1:0"])
-        .env("JAVELIN_LISTEN", format!("127.0.0.1:{port}"))
-        .env("FRONTEND_URL", &base)
-        .env(
-            "AMAZON_OAUTH_REDIRECT_URI",
-            format!("{base}/connections/amazon/oauth/callback"),
-        )
-        .env("JAVELIN_ADMIN_EMAIL", common::ADMIN_EMAIL)
-        .env("JAVELIN_ADMIN_PASSWORD", common::ADMIN_PASSWORD)
-        .env("JAVELIN_LOG_FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run javelin demo");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    wait_for_log(&mut lines, "Javelin is serving");
-    std::thread::spawn(move || lines.for_each(drop));
+    // Any free port: the front-end URL and the redirect URI the sandbox registers follow it.
+    let mut demo = Process::spawn(
+        javelin(dir.path())
+            .args(["demo", "--sandbox-listen", "127.0.0.1:0"])
+            .env("JAVELIN_LISTEN", "127.0.0.1:0")
+            .env("JAVELIN_ADMIN_EMAIL", common::ADMIN_EMAIL)
+            .env("JAVELIN_ADMIN_PASSWORD", common::ADMIN_PASSWORD)
+            .env("JAVELIN_LOG_FORMAT", "json")
+            .stdout(Stdio::null()),
+    );
+    let serving = demo.wait_for_log("Javelin is serving");
+    let base = serving["frontend_url"]
+        .as_str()
+        .expect("front-end URL")
+        .trim_end_matches('/')
+        .to_owned();
 
     let browser = common::browser_client();
     let page = |path: &str| browser.get(format!("{base}{path}")).send();
@@ -408,10 +380,6 @@ async fn the_guide_works_against_javelin_demo() {
         common::flash_of(&html)
     );
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    assert!(child.wait().expect("exit").success());
+    let (status, said) = demo.terminate();
+    assert!(status.success(), "{status}: {said:?}");
 }

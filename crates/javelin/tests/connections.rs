@@ -5,6 +5,7 @@ mod common;
 
 use common::{TestApp, api_client, flash_of, location, sample, unescape};
 use javelin_core::Accounts;
+use javelin_sandbox::operation;
 use javelin_storage::{ConnectionStatus, Role};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -64,16 +65,20 @@ javelin_storage::backend_tests! {
         let missing = app.callback(&app.url("/connections/amazon/oauth/callback?spapi_oauth_code=x")).await;
         assert!(missing.starts_with("Authorization failed:"), "{missing}");
 
-        // Expired: older than ten minutes.
+        // Expired: older than ten minutes (and not a second younger).
         let consent = app.start_oauth(&secret).await;
-        app.db.storage.execute_unprepared("UPDATE oauth_states SET expires_at = created_at WHERE used_at IS NULL").await.expect("age the state");
         let back = app.consent(&consent, "authorize").await;
+        app.clock.advance(time::Duration::minutes(10));
         let expired = app.callback(&back).await;
         assert!(expired.starts_with("Authorization failed:") && expired.contains("expired"), "{expired}");
+        let consent = app.start_oauth(&secret).await;
+        let back = app.consent(&consent, "authorize").await;
+        app.clock.advance(time::Duration::minutes(10) - time::Duration::seconds(1));
+        assert!(app.callback(&back).await.starts_with("Connected"), "still in time");
 
         // Another user's: started by one user, answered in another user's session.
         let back = app.consent(&app.start_oauth(&secret).await, "authorize").await;
-        Accounts::new(app.db.storage.clone()).expect("accounts").create_user("other@example.com", "other password", Role::Member).await.expect("second user");
+        Accounts::new(app.db.storage.clone(), app.clock.clock()).expect("accounts").create_user("other@example.com", "other password", Role::Member).await.expect("second user");
         let other = common::browser_client();
         let token = { let html = other.get(app.url("/login")).send().await.expect("GET").text().await.expect("page"); common::hidden_field(&html, "csrf_token").expect("token") };
         let signed_in = other.post(app.url("/login")).form(&[("csrf_token", token.as_str()), ("email", "other@example.com"), ("password", "other password")]).send().await.expect("POST");
@@ -82,7 +87,7 @@ javelin_storage::backend_tests! {
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let flash = flash_of(&other.get(app.url("/connections")).send().await.expect("GET").text().await.expect("page"));
         assert!(flash.starts_with("Authorization failed:") && flash.contains("another user"), "{flash}");
-        assert_eq!(app.db.storage.list_connections().await.expect("list").len(), 1, "only the first flow connected");
+        assert_eq!(app.db.storage.list_connections().await.expect("list").len(), 2, "only the first flow and the one in time connected");
     }
 
     async fn oauth_troubleshooting_messages(db) {
@@ -225,23 +230,34 @@ javelin_storage::backend_tests! {
         let creds = sample(&app).amazon;
         app.post_connect("/connections/amazon", &[("client_id", &creds.client_id), ("client_secret", &creds.client_secret), ("refresh_token", &creds.refresh_token), ("marketplace_id", "ATVPDKIKX0DER"), ("region", "NA")]).await;
         let id = app.db.storage.list_connections().await.expect("list")[0].id;
-        // Fifteen more clicks would empty Amazon's bucket; they must not reach Amazon.
+        let asked = || app.sandbox.calls(operation::GET_MARKETPLACE_PARTICIPATIONS);
+        assert_eq!(asked(), 1, "connecting tests the account once");
+        // Sixteen more clicks within the minute would empty Amazon's bucket; none reaches Amazon.
         for _ in 0..16 {
             let response = app.post_connect(&format!("/connections/{id}/test"), &[]).await;
             assert_eq!(location(&response), format!("/connections#connection-{id}"));
         }
+        assert_eq!(asked(), 1);
+        app.clock.advance(time::Duration::seconds(59));
+        app.post_connect(&format!("/connections/{id}/test"), &[]).await;
+        assert_eq!(asked(), 1, "59 seconds later the result is still fresh");
         let flash = flash_of(&app.get("/connections").await.text().await.expect("page"));
-        assert!(flash.contains("Connected to Amazon store") && flash.contains("seconds ago"), "{flash}");
-        // Once the result is old, the check runs again and still succeeds.
-        let age = match app.db.storage.backend() {
-            javelin_storage::Backend::Sqlite => "UPDATE connections SET last_tested_at = last_tested_at - 120000000",
-            javelin_storage::Backend::Postgres => "UPDATE connections SET last_tested_at = last_tested_at - interval '2 minutes'",
-        };
-        app.db.storage.execute_unprepared(age).await.expect("age the result");
+        assert!(flash.contains("Connected to Amazon store") && flash.contains("Result from 59 seconds ago"), "{flash}");
+
+        // A minute after the check, Amazon is asked again, with the access token Javelin keeps.
+        app.clock.advance(time::Duration::seconds(1));
         let token = app.api_token().await;
         let ok: Value = api_client().post(app.url(&format!("/api/v1/connections/{id}/test"))).bearer_auth(&token).send().await.expect("POST").json().await.expect("JSON");
         assert_eq!(ok["ok"], true, "{ok}");
         assert!(!ok["message"].as_str().expect("message").contains("seconds ago"), "{ok}");
+        assert_eq!(asked(), 2);
+        assert_eq!(app.sandbox.calls(operation::LWA_TOKEN), 1, "the stored access token was used");
+
+        // Once the stored token has expired by Javelin's clock, a new one is asked for.
+        app.clock.advance(time::Duration::hours(1));
+        let ok: Value = api_client().post(app.url(&format!("/api/v1/connections/{id}/test"))).bearer_auth(&token).send().await.expect("POST").json().await.expect("JSON");
+        assert_eq!(ok["ok"], true, "{ok}");
+        assert_eq!((asked(), app.sandbox.calls(operation::LWA_TOKEN)), (3, 2));
     }
 
     async fn disconnect_removes_every_credential(db) {

@@ -178,18 +178,6 @@ async fn no_secret_reaches_the_database_file_the_logs_or_a_response() {
         )
         .await;
     bodies.keep(app.get("/metrics").await).await;
-    // Disconnect everything.
-    for id in &ids {
-        bodies
-            .keep(
-                api.delete(app.url(&format!("/api/v1/connections/{id}")))
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-                    .expect("DELETE"),
-            )
-            .await;
-    }
 
     let planted = [
         creds.amazon.client_secret.as_str(),
@@ -201,6 +189,39 @@ async fn no_secret_reaches_the_database_file_the_logs_or_a_response() {
         wrong_api_secret.as_str(),
     ];
     let master_key = std::fs::read_to_string(app.data_dir.path().join("master.key")).expect("key file");
+    let secrets: Vec<&str> = planted.iter().copied().chain([master_key.trim()]).collect();
+
+    // While the accounts are connected: the file holds their ciphertexts, and no plaintext.
+    let stored = database_bytes(&app);
+    let sealed = app.db.storage.connection_secrets(ids[0]).await.expect("secrets");
+    assert!(!sealed.is_empty());
+    for secret in &sealed {
+        assert!(
+            contains(&stored, &secret.ciphertext),
+            "the scan sees the stored {} ciphertext",
+            secret.field
+        );
+    }
+    assert_absent(&secrets, &stored, &logs, &bodies);
+
+    // Disconnect everything, and look again.
+    for id in &ids {
+        bodies
+            .keep(
+                api.delete(app.url(&format!("/api/v1/connections/{id}")))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .expect("DELETE"),
+            )
+            .await;
+    }
+    assert!(bodies.0.len() > 30);
+    assert_absent(&secrets, &database_bytes(&app), &logs, &bodies);
+}
+
+/// The bytes of the SQLite database file and its write-ahead log.
+fn database_bytes(app: &TestApp) -> Vec<u8> {
     let db_path = app.db.url.trim_start_matches("sqlite://").to_owned();
     let mut stored = Vec::new();
     for suffix in ["", "-wal"] {
@@ -208,15 +229,22 @@ async fn no_secret_reaches_the_database_file_the_logs_or_a_response() {
             stored.extend(bytes);
         }
     }
-    assert!(stored.len() > 4096, "the database file was read");
+    stored
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+fn assert_absent(secrets: &[&str], stored: &[u8], logs: &LogBuffer, bodies: &Bodies) {
     let logged =
         String::from_utf8_lossy(&logs.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).into_owned();
     assert!(logged.contains("connection test failed"), "the logs were captured");
-    assert!(bodies.0.len() > 30);
-
-    for secret in planted.iter().copied().chain([master_key.trim()]) {
-        let in_db = stored.windows(secret.len()).any(|window| window == secret.as_bytes());
-        assert!(!in_db, "a secret is in the database file in plain text");
+    for secret in secrets {
+        assert!(
+            !contains(stored, secret.as_bytes()),
+            "a secret is in the database file in plain text"
+        );
         assert!(!logged.contains(secret), "a secret is in the logs");
         for body in &bodies.0 {
             assert!(!body.contains(secret), "a secret is in a response body");

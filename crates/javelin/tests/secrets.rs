@@ -34,13 +34,9 @@ async fn connect_both(app: &TestApp, token: &str) -> Vec<i64> {
     ids
 }
 
-/// Runs Test Connection on a connection, without the reuse window getting in the way.
+/// Runs Test Connection on a connection, past the reuse window of the last result.
 async fn test_now(app: &TestApp, token: &str, id: i64) -> Value {
-    app.db
-        .storage
-        .execute_unprepared("UPDATE connections SET last_tested_at = NULL")
-        .await
-        .expect("forget results");
+    app.clock.advance(time::Duration::minutes(2));
     let response = api_client()
         .post(app.url(&format!("/api/v1/connections/{id}/test")))
         .bearer_auth(token)

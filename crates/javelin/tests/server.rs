@@ -162,7 +162,7 @@ javelin_storage::backend_tests! {
     async fn every_protected_route_refuses_anonymous_requests(db) {
         let app = TestApp::start_with_admin(db).await;
         let table = route_table();
-        let public: Vec<_> = table.iter().filter(|route| route.access == Access::Public).map(|route| (route.method.as_str(), route.path)).collect();
+        let public: Vec<_> = table.iter().filter(|route| route.access == Access::Public).map(|route| (route.method.as_str(), route.path.as_str())).collect();
         assert_eq!(
             public,
             [
@@ -173,29 +173,79 @@ javelin_storage::backend_tests! {
                 ("POST", "/setup"),
                 ("GET", "/login"),
                 ("POST", "/login"),
-                ("POST", "/api/v1/auth/token"),
                 ("GET", "/connections/amazon/oauth/callback"),
+                ("POST", "/api/v1/auth/token"),
             ],
             "only sign-in, setup, health, assets, the token exchange and the OAuth callback are public"
         );
         let protected: Vec<_> = table.iter().filter(|route| route.access == Access::SignedIn).collect();
         assert!(protected.len() >= 8);
+
+        // An account worth attacking.
+        let token = app.api_token().await;
+        let created: Value = common::api_client()
+            .post(app.url("/api/v1/connections"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"platform": "flipkart", "username": "seller", "password": "a password"}))
+            .send().await.expect("POST").json().await.expect("JSON");
+        let id = created["id"].as_i64().expect("id").to_string();
+
+        // The sign-in page's anonymous form token, sent along: the CSRF check passes, so only
+        // the sign-in check stands between these requests and the handlers.
+        let login = app.get("/login").await.text().await.expect("page");
+        let csrf = common::hidden_field(&login, "csrf_token").expect("token");
         let api = common::api_client();
         for route in protected {
-            let path = route.path.replace("{id}", "1");
-            // A script gets a 401 (a state-changing one may already fail its CSRF check) …
-            let response = api.request(route.method.clone(), app.url(&path)).send().await.expect("request");
-            let status = response.status();
-            let expected = if route.method.is_safe() { [StatusCode::UNAUTHORIZED; 2] } else { [StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN] };
-            assert!(expected.contains(&status), "{} {} answered {status} to an anonymous script", route.method, route.path);
-            // … and a browser is sent to sign in (or the request is refused before that).
-            let response = app.client.request(route.method.clone(), app.url(&path)).send().await.expect("request");
-            let status = response.status();
-            let refused = (status == StatusCode::SEE_OTHER && location(&response).starts_with("/login"))
-                || status == StatusCode::UNAUTHORIZED
-                || status == StatusCode::FORBIDDEN;
-            assert!(refused, "{} {} answered {status} to an anonymous browser", route.method, route.path);
+            let path = route.path.replace("{id}", &id);
+            let is_api = path.starts_with("/api/");
+            // A script gets a 401, whatever the route.
+            let response = api
+                .request(route.method.clone(), app.url(&path))
+                .header("cookie", format!("javelin_csrf={csrf}"))
+                .header("x-csrf-token", &csrf)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{} {} to an anonymous script", route.method, route.path);
+            assert!(response.json::<Value>().await.expect("JSON")["error"].is_string());
+            // A browser is sent to sign in, and comes back where it was going; the API says 401.
+            let response = app.client.request(route.method.clone(), app.url(&path)).header("x-csrf-token", &csrf).send().await.expect("request");
+            if is_api {
+                assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{} {} to an anonymous browser", route.method, route.path);
+            } else {
+                assert_eq!(response.status(), StatusCode::SEE_OTHER, "{} {} to an anonymous browser", route.method, route.path);
+                let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+                assert_eq!(location(&response), format!("/login?next={next}"), "{} {}", route.method, route.path);
+            }
         }
+        let kept = app.db.storage.get_connection(id.parse().expect("id")).await.expect("get").expect("row");
+        assert!(kept.active, "nothing anonymous disconnected the account");
+        assert_eq!(app.db.storage.connection_secrets(kept.id).await.expect("secrets").len(), 1);
+    }
+
+    async fn signing_out_ends_the_session_on_the_server(db) {
+        let app = TestApp::start_with_admin(db).await;
+        let token = app.csrf_token("/login").await;
+        let response = app.post_form("/login", &[("csrf_token", &token), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)]).await;
+        let cookie = common::set_cookie(&response, "javelin_session");
+        let session = cookie.split(';').next().expect("name=value").to_owned();
+        let replay = || common::api_client().get(app.url("/api/v1/platforms")).header("cookie", session.clone()).send();
+        assert_eq!(replay().await.expect("GET").status(), StatusCode::OK, "the cookie works");
+        let token = app.csrf_token("/").await;
+        assert_eq!(location(&app.post_form("/logout", &[("csrf_token", &token)]).await), "/login");
+        // A copy of the cookie kept from before (a stolen one) works no more.
+        assert_eq!(replay().await.expect("GET").status(), StatusCode::UNAUTHORIZED);
+    }
+
+    async fn forms_up_to_a_megabyte_are_read(db) {
+        let app = TestApp::start_with_admin(db).await;
+        let token = app.csrf_token("/login").await;
+        let next = format!("/{}", "a".repeat(900 * 1024));
+        let response = app.post_form("/login", &[("csrf_token", &token), ("email", ADMIN_EMAIL), ("password", "wrong password"), ("next", &next)]).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "a 900 kB form is read");
+        let next = format!("/{}", "a".repeat(1024 * 1024));
+        let response = app.post_form("/login", &[("csrf_token", &token), ("email", ADMIN_EMAIL), ("password", "wrong password"), ("next", &next)]).await;
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "a form over 1 MiB is not");
     }
 
     async fn state_changing_forms_need_their_csrf_token(db) {
@@ -266,6 +316,29 @@ javelin_storage::backend_tests! {
         assert!(session.contains("Secure") && session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
     }
 
+    async fn the_front_end_origin_is_trusted_behind_a_proxy(db) {
+        // A proxy for https://oms.example.com that passes requests on to Javelin's own address:
+        // the browser's Origin names the front end, the Host does not.
+        let app = TestApp::start_with(db, |config| {
+            config.frontend_url = "https://oms.example.com".parse().expect("URL");
+            config.admin = Some(javelin::config::AdminSeed { email: ADMIN_EMAIL.into(), password: ADMIN_PASSWORD.into() });
+        })
+        .await;
+        let token = common::hidden_field(&app.get("/login").await.text().await.expect("page"), "csrf_token").expect("token");
+        let post = |origin: &'static str| {
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+                .post(app.url("/login"))
+                .header("cookie", format!("javelin_csrf={token}"))
+                .header("origin", origin)
+                .header("sec-fetch-site", "same-site")
+                .form(&[("csrf_token", token.as_str()), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+                .send()
+        };
+        let response = post("https://oms.example.com").await.expect("POST");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "signed in through the front end");
+        assert_eq!(post("https://evil.example").await.expect("POST").status(), StatusCode::FORBIDDEN);
+    }
+
     async fn health_readiness_and_metrics(db) {
         let app = TestApp::start_with_admin(db).await;
         let api = common::api_client();
@@ -288,6 +361,11 @@ javelin_storage::backend_tests! {
         assert!(text.contains(r#"javelin_http_requests_total{method="GET",route="/healthz",status="200"} 1"#), "{text}");
         assert!(text.contains(r#"javelin_http_requests_total{method="GET",route="/metrics",status="401"} 1"#), "{text}");
         assert!(text.contains(r#"javelin_http_request_duration_seconds_count{method="GET",route="/readyz"} 1"#), "{text}");
+        // API routes are labelled by their full pattern, unknown ones by one label.
+        assert!(text.contains(r#"javelin_http_requests_total{method="POST",route="/api/v1/auth/token",status="200"} 1"#), "{text}");
+        api.get(app.url("/api/v1/connections/7/nothing")).bearer_auth(&token).send().await.expect("GET");
+        let text = api.get(app.url("/metrics")).bearer_auth(&token).send().await.expect("GET").text().await.expect("body");
+        assert!(!text.contains("/connections/7"), "{text}");
     }
 
     async fn platforms_are_present_after_start_and_restart(db) {

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::{MarketplaceError, Unavailability};
+
 /// Sent on every call; Amazon requires a user agent naming the language.
 pub const USER_AGENT: &str = concat!(
     "Javelin/",
@@ -32,12 +34,16 @@ pub(crate) fn join(base: &url::Url, path: &str) -> String {
     format!("{}{path}", base.as_str().trim_end_matches('/'))
 }
 
-/// A short description of a transport failure, naming the host.
-pub(crate) fn unreachable(url: &str, err: &reqwest::Error) -> String {
-    let host = url::Url::parse(url)
+/// The host of a URL, to name in errors.
+pub(crate) fn host_of(url: &str) -> String {
+    url::Url::parse(url)
         .ok()
         .and_then(|url| url.host_str().map(str::to_owned))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// A request that got no answer.
+pub(crate) fn unreachable(url: &str, err: &reqwest::Error) -> MarketplaceError {
     let reason = if err.is_timeout() {
         "the request timed out".to_owned()
     } else if err.is_connect() {
@@ -45,5 +51,64 @@ pub(crate) fn unreachable(url: &str, err: &reqwest::Error) -> String {
     } else {
         err.to_string()
     };
-    format!("Could not reach {host}: {reason}. Check the network connection to the platform's API.")
+    MarketplaceError::Unavailable {
+        host: host_of(url),
+        cause: Unavailability::Network(reason),
+    }
+}
+
+/// An answer that is not in the marketplace's documented shape.
+pub(crate) fn malformed(url: &str, what: impl Into<String>) -> MarketplaceError {
+    MarketplaceError::Unavailable {
+        host: host_of(url),
+        cause: Unavailability::Malformed(what.into()),
+    }
+}
+
+/// The status, the `Retry-After` delay (seconds form) and the body of an answer.
+pub(crate) async fn read(url: &str, response: reqwest::Response) -> Result<Answer, MarketplaceError> {
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = response.text().await.map_err(|err| unreachable(url, &err))?;
+    Ok(Answer {
+        status,
+        retry_after,
+        body,
+    })
+}
+
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) body: String,
+}
+
+impl Answer {
+    pub(crate) fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The errors every marketplace shares: throttling and server failures. `detail` is the
+    /// marketplace's own description of the error.
+    pub(crate) fn common_error(&self, url: &str, detail: &str) -> Option<MarketplaceError> {
+        match self.status {
+            429 => Some(MarketplaceError::Throttled {
+                retry_after: self.retry_after,
+                detail: detail.to_owned(),
+            }),
+            500..=599 => Some(MarketplaceError::Unavailable {
+                host: host_of(url),
+                cause: Unavailability::Server {
+                    status: self.status,
+                    detail: detail.to_owned(),
+                },
+            }),
+            _ => None,
+        }
+    }
 }

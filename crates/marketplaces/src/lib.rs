@@ -4,7 +4,11 @@
 
 pub mod amazon;
 mod connector;
+mod error;
 pub mod flipkart;
 pub mod http;
+mod platform;
 
-pub use connector::{Account, AccountCheck, CheckError, Connector, IssuedToken};
+pub use connector::{Account, AccountCheck, Connector, Connectors, IssuedToken};
+pub use error::{Credential, MarketplaceError, Unavailability};
+pub use platform::{Platform, UnknownPlatform};

@@ -261,6 +261,7 @@ fn token_params(headers: &HeaderMap, body: &Bytes) -> HashMap<String, String> {
 
 /// `POST /auth/o2/token`: the `authorization_code` and `refresh_token` grants.
 async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
+    sandbox.count(crate::operation::LWA_TOKEN);
     let params = token_params(&headers, &body);
     let param = |name: &str| params.get(name).map(String::as_str).filter(|value| !value.is_empty());
     let Some(grant_type) = param("grant_type") else {
@@ -389,6 +390,7 @@ fn sp_api_error(status: StatusCode, code: &str, message: &str, details: &str) ->
 
 /// `GET /sellers/v1/marketplaceParticipations`.
 async fn marketplace_participations(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
+    sandbox.count(crate::operation::GET_MARKETPLACE_PARTICIPATIONS);
     let now = sandbox.clock.now();
     let mut state = sandbox.amazon();
     let Some(token) = headers.get("x-amz-access-token").and_then(|value| value.to_str().ok()) else {

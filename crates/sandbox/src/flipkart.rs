@@ -44,6 +44,7 @@ struct TokenQuery {
 
 /// `GET /oauth-service/oauth/token?grant_type=client_credentials&scope=Seller_Api`, Basic auth.
 async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, Query(query): Query<TokenQuery>) -> Response {
+    sandbox.count(crate::operation::FLIPKART_TOKEN);
     let Some((app_id, secret)) = basic_credentials(&headers) else {
         return error(
             StatusCode::UNAUTHORIZED,
@@ -95,6 +96,7 @@ const POST_DISPATCH_STATES: [&str; 3] = ["SHIPPED", "DELIVERED", "PICKUP_COMPLET
 /// `POST /sellers/v3/shipments/filter`: validates the filter; the sandbox seller has no
 /// shipments yet (the sync issue seeds them).
 async fn filter_shipments(State(sandbox): State<Sandbox>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    sandbox.count(crate::operation::FLIPKART_FILTER_SHIPMENTS);
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())

@@ -9,6 +9,7 @@ mod clock;
 mod credentials;
 mod flipkart;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
@@ -52,6 +53,15 @@ pub struct Sandbox {
     clock: Clock,
     state: Arc<Mutex<amazon::AmazonState>>,
     flipkart: Arc<Mutex<flipkart::FlipkartState>>,
+    calls: Arc<Mutex<BTreeMap<&'static str, u64>>>,
+}
+
+/// The operations the sandbox counts calls of, by the marketplaces' own names.
+pub mod operation {
+    pub const LWA_TOKEN: &str = "amazon:lwa:token";
+    pub const GET_MARKETPLACE_PARTICIPATIONS: &str = "amazon:sellers:getMarketplaceParticipations";
+    pub const FLIPKART_TOKEN: &str = "flipkart:oauth:token";
+    pub const FLIPKART_FILTER_SHIPMENTS: &str = "flipkart:shipments:filter";
 }
 
 impl Sandbox {
@@ -65,6 +75,7 @@ impl Sandbox {
             clock,
             state: Arc::new(Mutex::new(state)),
             flipkart: Arc::new(Mutex::new(flipkart::FlipkartState::default())),
+            calls: Arc::default(),
         }
     }
 
@@ -80,6 +91,25 @@ impl Sandbox {
     /// The simulators' clock; tests move it forward to expire codes and tokens.
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// How many requests an operation (see [`operation`]) has received, answered or refused.
+    pub fn calls(&self, operation: &str) -> u64 {
+        self.calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn count(&self, operation: &'static str) {
+        *self
+            .calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(operation)
+            .or_default() += 1;
     }
 
     pub fn router(&self) -> Router {

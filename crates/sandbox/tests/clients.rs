@@ -1,9 +1,9 @@
 //! Javelin's marketplace clients against the sandbox's simulators, over real HTTP.
 
-use javelin_marketplaces::amazon::{Amazon, AmazonEndpoints, AmazonError, LwaClient, Region, marketplaces};
+use javelin_marketplaces::amazon::{Amazon, AmazonEndpoints, LwaClient, Region, marketplaces};
 use javelin_marketplaces::flipkart::Flipkart;
-use javelin_marketplaces::{Account, CheckError, Connector};
-use javelin_sandbox::{Sandbox, SandboxOptions};
+use javelin_marketplaces::{Account, Connector, Credential, MarketplaceError};
+use javelin_sandbox::{Sandbox, SandboxOptions, operation};
 use url::Url;
 
 struct Running {
@@ -149,7 +149,7 @@ async fn amazon_consent_code_exchange_refresh_and_participations() {
     // A code works once.
     let again = amazon.exchange_code(&running.client(), &code, &callback).await;
     assert!(
-        matches!(&again, Err(AmazonError::Lwa { status: 400, error, .. }) if error == "invalid_grant"),
+        matches!(&again, Err(MarketplaceError::Unauthorized { credential: Credential::Grant, detail }) if detail.starts_with("invalid_grant: ")),
         "{again:?}"
     );
 
@@ -175,12 +175,12 @@ async fn amazon_consent_code_exchange_refresh_and_participations() {
     };
     let refused = amazon.refresh(&wrong, &refresh_token).await;
     assert!(
-        matches!(&refused, Err(AmazonError::Lwa { status: 401, error, .. }) if error == "invalid_client"),
+        matches!(&refused, Err(MarketplaceError::Unauthorized { credential: Credential::Client, detail }) if detail == "invalid_client: Client authentication failed"),
         "{refused:?}"
     );
     let refused = amazon.refresh(&running.client(), "Atzr|revoked").await;
     assert!(
-        matches!(&refused, Err(AmazonError::Lwa { status: 400, error, .. }) if error == "invalid_grant"),
+        matches!(&refused, Err(MarketplaceError::Unauthorized { credential: Credential::Grant, detail }) if detail.contains("refresh_token")),
         "{refused:?}"
     );
 }
@@ -225,7 +225,13 @@ async fn amazon_codes_expire_after_five_minutes_and_access_tokens_after_an_hour(
         .exchange_code(&running.client(), &code, &Url::parse(CALLBACK).expect("URL"))
         .await;
     assert!(
-        matches!(&expired, Err(AmazonError::Lwa { error, .. }) if error == "invalid_grant"),
+        matches!(
+            &expired,
+            Err(MarketplaceError::Unauthorized {
+                credential: Credential::Grant,
+                ..
+            })
+        ),
         "{expired:?}"
     );
 
@@ -237,7 +243,7 @@ async fn amazon_codes_expire_after_five_minutes_and_access_tokens_after_an_hour(
         .marketplace_participations(Region::Na, us, &access_token)
         .await;
     assert!(
-        matches!(&refused, Err(AmazonError::SpApi { status: 403, code, details, .. }) if code == "Unauthorized" && details.contains("expired")),
+        matches!(&refused, Err(MarketplaceError::Unauthorized { credential: Credential::Permission, detail }) if detail.starts_with("Unauthorized: ") && detail.contains("expired")),
         "{refused:?}"
     );
 }
@@ -259,7 +265,7 @@ async fn amazon_participations_allow_a_burst_of_15_then_one_a_minute() {
         .marketplace_participations(Region::Na, us, &access_token)
         .await;
     assert!(
-        matches!(&throttled, Err(AmazonError::SpApi { status: 429, code, .. }) if code == "QuotaExceeded"),
+        matches!(&throttled, Err(MarketplaceError::Throttled { retry_after: None, detail }) if detail.starts_with("QuotaExceeded")),
         "{throttled:?}"
     );
     running.advance(63).await;
@@ -328,12 +334,46 @@ async fn connectors_check_accounts_against_the_sandbox() {
     let check = running.amazon().check(&account).await.expect("Amazon check");
     assert_eq!(check.label.as_deref(), Some("Javelin Sandbox Store"));
     assert!(check.message.contains("Amazon.com (US)"), "{}", check.message);
-    assert_eq!(check.tokens.len(), 1);
+    let issued = check.access_token.expect("a new access token");
+    assert_eq!(
+        issued.lifetime.as_secs(),
+        3600 - 60,
+        "used until a minute before it expires"
+    );
+    assert_eq!(running.sandbox.calls(operation::LWA_TOKEN), 1);
 
+    // With a stored token, LWA is not asked again.
+    account.access_token = Some(issued.value.clone());
+    let check = running
+        .amazon()
+        .check(&account)
+        .await
+        .expect("check with the stored token");
+    assert!(check.access_token.is_none());
+    assert_eq!(running.sandbox.calls(operation::LWA_TOKEN), 1);
+    assert_eq!(running.sandbox.calls(operation::GET_MARKETPLACE_PARTICIPATIONS), 2);
+    // A stored token Amazon no longer accepts is replaced once, and the call repeated.
+    running.advance(3601).await;
+    let check = running
+        .amazon()
+        .check(&account)
+        .await
+        .expect("check after the token expired");
+    assert!(check.access_token.is_some_and(|token| token.value != issued.value));
+    assert_eq!(running.sandbox.calls(operation::LWA_TOKEN), 2);
+    assert_eq!(running.sandbox.calls(operation::GET_MARKETPLACE_PARTICIPATIONS), 4);
+
+    account.access_token = None;
     account.secrets.insert("client_secret".into(), "wrong".into());
     let refused = running.amazon().check(&account).await.err().expect("refused");
     assert!(
-        matches!(&refused, CheckError::Rejected(message) if message.contains("invalid_client")),
+        matches!(
+            &refused,
+            MarketplaceError::Unauthorized {
+                credential: Credential::Client,
+                ..
+            }
+        ),
         "{refused}"
     );
 
@@ -349,15 +389,41 @@ async fn connectors_check_accounts_against_the_sandbox() {
         "{}",
         check.message
     );
+    let issued = check.access_token.expect("a new access token");
+    assert_eq!(issued.lifetime.as_secs(), 5_183_999 - 86_400, "renewed a day early");
+    // A stored token is used as long as Flipkart accepts it, then replaced once.
+    account.access_token = Some(issued.value.clone());
+    assert!(
+        flipkart
+            .check(&account)
+            .await
+            .expect("stored token")
+            .access_token
+            .is_none()
+    );
+    assert_eq!(running.sandbox.calls(operation::FLIPKART_TOKEN), 1);
+    account.access_token = Some("revoked-token".into());
+    assert!(
+        flipkart
+            .check(&account)
+            .await
+            .expect("new token")
+            .access_token
+            .is_some()
+    );
+    assert_eq!(running.sandbox.calls(operation::FLIPKART_TOKEN), 2);
+    assert_eq!(running.sandbox.calls(operation::FLIPKART_FILTER_SHIPMENTS), 4);
+
+    account.access_token = None;
     account.secrets.insert("api_secret".into(), "wrong".into());
     let refused = flipkart.check(&account).await.err().expect("refused");
     assert!(
-        matches!(&refused, CheckError::Rejected(message) if message.contains("Bad credentials")),
+        matches!(&refused, MarketplaceError::Unauthorized { credential: Credential::Client, detail } if detail.contains("Bad credentials")),
         "{refused}"
     );
     account.secrets.remove("api_key");
     assert!(matches!(
         flipkart.check(&account).await,
-        Err(CheckError::MissingCredential("api_key"))
+        Err(MarketplaceError::MissingCredential("api_key"))
     ));
 }

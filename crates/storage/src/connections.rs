@@ -1,9 +1,10 @@
 use serde::Serialize;
 
-use crate::db::{BeginWrite, with_pool};
-use crate::{Result, Storage, Timestamp};
+use crate::db::{with_pool, with_tx};
+use crate::{Result, Storage, Timestamp, Transaction};
 
 /// A connection's state, and a platform's when summarised (`not_connected` is never stored).
+/// Serialised by its snake-case code, as the API and the database name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "TEXT", rename_all = "snake_case")]
@@ -12,28 +13,6 @@ pub enum ConnectionStatus {
     Incomplete,
     Error,
     NotConnected,
-}
-
-impl ConnectionStatus {
-    /// The badge text, exactly as the connection guide names it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Connected => "Connected",
-            Self::Incomplete => "Incomplete Configuration",
-            Self::Error => "Connection Error",
-            Self::NotConnected => "Not Connected",
-        }
-    }
-
-    /// The name used in the API and in CSS classes.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Connected => "connected",
-            Self::Incomplete => "incomplete",
-            Self::Error => "error",
-            Self::NotConnected => "not_connected",
-        }
-    }
 }
 
 /// A seller account on a platform.
@@ -80,21 +59,16 @@ pub struct StoredSecret {
 const CONNECTION_COLUMNS: &str = "id, platform, status, status_message, label, region, marketplace_id, \
      selling_partner_id, application_id, active, created_at, last_tested_at";
 
-impl Storage {
-    /// Creates a connection and its secrets in one transaction. `seal` gets the new id, because
-    /// each ciphertext is bound to the row it belongs to.
-    pub async fn create_connection(
-        &self,
-        new: &NewConnection<'_>,
-        seal: impl FnOnce(i64) -> Vec<StoredSecret> + Send,
-    ) -> Result<Connection> {
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            let id: i64 = sqlx::query_scalar(
+impl Transaction {
+    /// Creates a connection; its secrets follow with [`Transaction::put_secret`], since each
+    /// ciphertext is bound to the new row's id.
+    pub async fn insert_connection(&mut self, new: &NewConnection<'_>) -> Result<Connection> {
+        with_tx!(self, |conn| {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO connections (platform, status, status_message, label, region, marketplace_id,
                      selling_partner_id, application_id, active, created_by, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $10, $10) RETURNING id",
-            )
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $10, $10) RETURNING {CONNECTION_COLUMNS}"
+            )))
             .bind(new.platform)
             .bind(new.status)
             .bind(new.status_message)
@@ -105,34 +79,105 @@ impl Storage {
             .bind(new.application_id)
             .bind(new.created_by)
             .bind(new.now)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
+            .await?)
+        })
+    }
+
+    /// Inserts or replaces one secret of a connection.
+    pub async fn put_secret(&mut self, secret: &StoredSecret, now: Timestamp) -> Result<()> {
+        with_tx!(self, |conn| {
+            sqlx::query(
+                "INSERT INTO connection_secrets (connection_id, field, key_id, nonce, ciphertext, expires_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (connection_id, field) DO UPDATE SET key_id = excluded.key_id,
+                     nonce = excluded.nonce, ciphertext = excluded.ciphertext,
+                     expires_at = excluded.expires_at, updated_at = excluded.updated_at",
+            )
+            .bind(secret.connection_id)
+            .bind(&secret.field)
+            .bind(&secret.key_id)
+            .bind(&secret.nonce)
+            .bind(&secret.ciphertext)
+            .bind(secret.expires_at)
+            .bind(now)
+            .execute(&mut *conn)
             .await?;
-            for secret in seal(id) {
-                sqlx::query(
-                    "INSERT INTO connection_secrets (connection_id, field, key_id, nonce, ciphertext, expires_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
+        });
+        Ok(())
+    }
+
+    /// Records the outcome of a connection test.
+    pub async fn record_connection_test(
+        &mut self,
+        id: i64,
+        status: ConnectionStatus,
+        message: &str,
+        label: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
+        with_tx!(self, |conn| {
+            sqlx::query(
+                "UPDATE connections SET status = $2, status_message = $3, label = COALESCE($4, label),
+                     last_tested_at = $5, updated_at = $5
+                 WHERE id = $1 AND active = TRUE",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(message)
+            .bind(label)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Deletes every secret of a connection and deactivates it; returns whether it was active.
+    /// The row stays, so that orders synced from it keep their origin.
+    pub async fn deactivate_connection(&mut self, id: i64, now: Timestamp) -> Result<bool> {
+        with_tx!(self, |conn| {
+            sqlx::query("DELETE FROM connection_secrets WHERE connection_id = $1")
                 .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            let done = sqlx::query(
+                "UPDATE connections SET active = FALSE, deactivated_at = $2, updated_at = $2
+                 WHERE id = $1 AND active = TRUE",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Replaces the given secrets' ciphertexts (a key rotation). Consents in progress are
+    /// short-lived: they are dropped rather than resealed.
+    pub async fn reseal_secrets(&mut self, secrets: &[StoredSecret], now: Timestamp) -> Result<()> {
+        with_tx!(self, |conn| {
+            for secret in secrets {
+                sqlx::query(
+                    "UPDATE connection_secrets SET key_id = $3, nonce = $4, ciphertext = $5, updated_at = $6
+                     WHERE connection_id = $1 AND field = $2",
+                )
+                .bind(secret.connection_id)
                 .bind(&secret.field)
                 .bind(&secret.key_id)
                 .bind(&secret.nonce)
                 .bind(&secret.ciphertext)
-                .bind(secret.expires_at)
-                .bind(new.now)
-                .execute(&mut *tx)
+                .bind(now)
+                .execute(&mut *conn)
                 .await?;
             }
-            let connection = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {CONNECTION_COLUMNS} FROM connections WHERE id = $1"
-            )))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(connection)
-        })
+            sqlx::query("DELETE FROM oauth_states").execute(&mut *conn).await?;
+        });
+        Ok(())
     }
+}
 
+impl Storage {
     /// Active connections, oldest first.
     pub async fn list_connections(&self) -> Result<Vec<Connection>> {
         with_pool!(self, |pool| {
@@ -180,77 +225,6 @@ impl Storage {
         })
     }
 
-    /// Inserts or replaces one secret (e.g. a refreshed access token).
-    pub async fn put_secret(&self, secret: &StoredSecret, now: Timestamp) -> Result<()> {
-        with_pool!(self, |pool| {
-            sqlx::query(
-                "INSERT INTO connection_secrets (connection_id, field, key_id, nonce, ciphertext, expires_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (connection_id, field) DO UPDATE SET key_id = excluded.key_id,
-                     nonce = excluded.nonce, ciphertext = excluded.ciphertext,
-                     expires_at = excluded.expires_at, updated_at = excluded.updated_at",
-            )
-            .bind(secret.connection_id)
-            .bind(&secret.field)
-            .bind(&secret.key_id)
-            .bind(&secret.nonce)
-            .bind(&secret.ciphertext)
-            .bind(secret.expires_at)
-            .bind(now)
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
-    }
-
-    /// Records the outcome of a connection test.
-    pub async fn record_connection_test(
-        &self,
-        id: i64,
-        status: ConnectionStatus,
-        message: &str,
-        label: Option<&str>,
-        now: Timestamp,
-    ) -> Result<()> {
-        with_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE connections SET status = $2, status_message = $3, label = COALESCE($4, label),
-                     last_tested_at = $5, updated_at = $5
-                 WHERE id = $1 AND active = TRUE",
-            )
-            .bind(id)
-            .bind(status)
-            .bind(message)
-            .bind(label)
-            .bind(now)
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
-    }
-
-    /// Deletes every secret of a connection and deactivates it; returns whether it was active.
-    /// The row stays, so that orders synced from it keep their origin.
-    pub async fn deactivate_connection(&self, id: i64, now: Timestamp) -> Result<bool> {
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            sqlx::query("DELETE FROM connection_secrets WHERE connection_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            let done = sqlx::query(
-                "UPDATE connections SET active = FALSE, deactivated_at = $2, updated_at = $2
-                 WHERE id = $1 AND active = TRUE",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(done.rows_affected() == 1)
-        })
-    }
-
     /// Every stored secret, for re-encryption under a new key.
     pub async fn all_secrets(&self) -> Result<Vec<StoredSecret>> {
         with_pool!(self, |pool| {
@@ -261,31 +235,6 @@ impl Storage {
             .fetch_all(pool)
             .await?)
         })
-    }
-
-    /// Replaces the given secrets' ciphertexts in one transaction (a key rotation).
-    pub async fn reseal_secrets(&self, secrets: &[StoredSecret], now: Timestamp) -> Result<()> {
-        with_pool!(self, |pool| {
-            let mut tx = pool.begin_write().await?;
-            for secret in secrets {
-                sqlx::query(
-                    "UPDATE connection_secrets SET key_id = $3, nonce = $4, ciphertext = $5, updated_at = $6
-                     WHERE connection_id = $1 AND field = $2",
-                )
-                .bind(secret.connection_id)
-                .bind(&secret.field)
-                .bind(&secret.key_id)
-                .bind(&secret.nonce)
-                .bind(&secret.ciphertext)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-            // Consents in progress are short-lived: dropping them is simpler than resealing.
-            sqlx::query("DELETE FROM oauth_states").execute(&mut *tx).await?;
-            tx.commit().await?;
-        });
-        Ok(())
     }
 
     /// The ids of every master key that sealed something in the database.

@@ -6,12 +6,12 @@ use std::time::Duration;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
 
 use crate::{Result, StorageError};
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+pub(crate) static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(crate) static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Which database engine a [`Storage`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,24 +44,68 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// Runs the same body against whichever connection a [`Transaction`] holds, as [`with_pool!`]
+/// does for the pool; `$conn` is a `&mut` connection of the transaction's backend.
+macro_rules! with_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match &mut $tx.inner {
+            $crate::db::TxInner::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::db::TxInner::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_tx;
+
+/// Several writes that commit together or not at all: a unit of work such as a page of orders
+/// and the watermark that covers it. Dropped without [`Transaction::commit`], it rolls back.
+///
+/// On SQLite a transaction holds the database's single write lock from its start: never keep
+/// one open across a call to a marketplace.
+pub struct Transaction {
+    pub(crate) inner: TxInner,
+}
+
+pub(crate) enum TxInner {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Transaction {
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
 /// Opens a transaction that will write. SQLite needs `BEGIN IMMEDIATE` here: a deferred
 /// transaction that reads and then writes fails with `SQLITE_BUSY_SNAPSHOT` under WAL when
 /// another writer got in between, and the busy timeout does not help.
 pub(crate) trait BeginWrite {
     type Database: sqlx::Database;
-    fn begin_write(&self) -> impl Future<Output = Result<Transaction<'static, Self::Database>, sqlx::Error>> + Send;
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>> + Send;
 }
 
 impl BeginWrite for SqlitePool {
     type Database = Sqlite;
-    fn begin_write(&self) -> impl Future<Output = Result<Transaction<'static, Sqlite>, sqlx::Error>> + Send {
+    fn begin_write(&self) -> impl Future<Output = Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error>> + Send {
         self.begin_with("BEGIN IMMEDIATE")
     }
 }
 
 impl BeginWrite for PgPool {
     type Database = Postgres;
-    fn begin_write(&self) -> impl Future<Output = Result<Transaction<'static, Postgres>, sqlx::Error>> + Send {
+    fn begin_write(&self) -> impl Future<Output = Result<sqlx::Transaction<'static, Postgres>, sqlx::Error>> + Send {
         self.begin()
     }
 }
@@ -116,6 +160,15 @@ impl Storage {
             .connect_with(options)
             .await?;
         Ok(Self { db: Db::Postgres(pool) })
+    }
+
+    /// Starts a transaction for writes (see [`Transaction`]).
+    pub async fn begin(&self) -> Result<Transaction> {
+        let inner = match &self.db {
+            Db::Sqlite { pool, .. } => TxInner::Sqlite(pool.begin_write().await?),
+            Db::Postgres(pool) => TxInner::Postgres(pool.begin_write().await?),
+        };
+        Ok(Transaction { inner })
     }
 
     pub fn backend(&self) -> Backend {

@@ -17,7 +17,7 @@ mod timestamp;
 mod users;
 
 pub use connections::{Connection, ConnectionStatus, NewConnection, StoredSecret};
-pub use db::{Backend, Storage};
+pub use db::{Backend, Storage, Transaction};
 pub use error::StorageError;
 pub use oauth_states::{OAuthState, StateLookup};
 pub use platforms::{NewPlatform, Platform};

@@ -1,14 +1,26 @@
 //! Databases for tests: a temporary SQLite file, or a fresh schema in the PostgreSQL named by
-//! `JAVELIN_TEST_POSTGRES_URL`, so that tests run in parallel without seeing each other's rows.
+//! `JAVELIN_TEST_POSTGRES_URL`, so that tests run in parallel without seeing each other's rows;
+//! and what tests need to look inside them (the migrated schema, raw SQL).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::Storage;
+use crate::db::{Db, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, with_pool};
 
 /// The environment variable naming the PostgreSQL server for tests.
 pub const POSTGRES_URL_VAR: &str = "JAVELIN_TEST_POSTGRES_URL";
+/// Set to `1` (or run under `CI`) to make a missing PostgreSQL fail the tests instead of
+/// skipping their PostgreSQL half.
+pub const REQUIRE_POSTGRES_VAR: &str = "JAVELIN_REQUIRE_POSTGRES";
 
-/// A migrated, empty database that lives as long as this value.
+/// Whether this run must test PostgreSQL: under CI, or when asked to.
+pub fn postgres_required() -> bool {
+    let set = |var: &str| std::env::var(var).is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false"));
+    set(REQUIRE_POSTGRES_VAR) || set("CI")
+}
+
+/// An empty database that lives as long as this value.
 pub struct TestDatabase {
     /// URL to give Javelin (`DATABASE_URL`) to use this database.
     pub url: String,
@@ -17,11 +29,18 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// A migrated SQLite database in a temporary folder.
     pub async fn sqlite() -> Self {
+        let db = Self::sqlite_unmigrated().await;
+        db.storage.migrate().await.expect("migrate SQLite");
+        db
+    }
+
+    /// A SQLite database with no tables yet.
+    pub async fn sqlite_unmigrated() -> Self {
         let dir = tempfile::tempdir().expect("create a temporary folder");
         let url = format!("sqlite://{}", dir.path().join("javelin.db").display());
         let storage = Storage::connect(&url).await.expect("open SQLite");
-        storage.migrate().await.expect("migrate SQLite");
         Self {
             url,
             storage,
@@ -29,9 +48,23 @@ impl TestDatabase {
         }
     }
 
-    /// A new schema on the test PostgreSQL server, or `None` when none is configured.
+    /// A migrated schema of its own on the test PostgreSQL server; `None` when no server is
+    /// configured and none is required (see [`postgres_required`]).
     pub async fn postgres() -> Option<Self> {
-        let base = std::env::var(POSTGRES_URL_VAR).ok().filter(|url| !url.is_empty())?;
+        let db = Self::postgres_unmigrated().await?;
+        db.storage.migrate().await.expect("migrate PostgreSQL");
+        Some(db)
+    }
+
+    /// A new, empty schema on the test PostgreSQL server.
+    pub async fn postgres_unmigrated() -> Option<Self> {
+        let Some(base) = std::env::var(POSTGRES_URL_VAR).ok().filter(|url| !url.is_empty()) else {
+            assert!(
+                !postgres_required(),
+                "{POSTGRES_URL_VAR} is not set, but this run must test PostgreSQL (CI or {REQUIRE_POSTGRES_VAR} is set)"
+            );
+            return None;
+        };
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .expect("the clock is after 1970")
@@ -52,7 +85,6 @@ impl TestDatabase {
         let separator = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
         let storage = Storage::connect(&url).await.expect("connect to the test schema");
-        storage.migrate().await.expect("migrate PostgreSQL");
         Some(Self {
             url,
             storage,
@@ -61,17 +93,129 @@ impl TestDatabase {
     }
 }
 
+/// A migrated schema, described the same way for both backends so that they can be compared:
+/// column types by storage class (SQLite's INTEGER holds PostgreSQL's BIGINT, BOOLEAN and
+/// TIMESTAMPTZ), timestamps by Javelin's convention (a `*_at` INTEGER column on SQLite).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schema {
+    pub tables: BTreeMap<String, TableSchema>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableSchema {
+    pub columns: Vec<ColumnSchema>,
+    pub primary_key: Vec<String>,
+    /// `(column, referenced table, referenced column, on delete)`.
+    pub foreign_keys: BTreeSet<(String, String, String, String)>,
+    pub indexes: BTreeSet<IndexSchema>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnSchema {
+    pub name: String,
+    /// `INTEGER`, `TEXT` or `BLOB`.
+    pub class: String,
+    pub timestamp: bool,
+    pub not_null: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IndexSchema {
+    /// `None` for the index behind a UNIQUE constraint, which each backend names its own way.
+    pub name: Option<String>,
+    pub unique: bool,
+    /// Key columns in order, `DESC` where descending.
+    pub columns: Vec<String>,
+    pub partial: bool,
+}
+
+impl ColumnSchema {
+    fn new(name: String, class: &str, timestamp: bool, not_null: bool) -> Self {
+        Self {
+            name,
+            class: class.to_owned(),
+            timestamp,
+            not_null,
+        }
+    }
+}
+
 impl Storage {
     pub async fn execute_unprepared(&self, sql: &str) -> crate::Result<()> {
-        crate::db::with_pool!(self, |pool| {
+        with_pool!(self, |pool| {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(pool).await?;
         });
         Ok(())
     }
 
+    /// The first column of every row `sql` returns, as text (`CAST(… AS TEXT)` what is not).
+    pub async fn query_texts(&self, sql: &str) -> crate::Result<Vec<String>> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_all(pool)
+                .await?)
+        })
+    }
+
+    /// The migrations recorded as applied: `(version, description, success)`, oldest first.
+    pub async fn applied_migrations(&self) -> crate::Result<Vec<(i64, String, bool)>> {
+        with_pool!(self, |pool| {
+            Ok(
+                sqlx::query_as("SELECT version, description, success FROM _sqlx_migrations ORDER BY version")
+                    .fetch_all(pool)
+                    .await?,
+            )
+        })
+    }
+
+    /// The migrations embedded in this build for this backend: `(version, description)`.
+    pub fn embedded_migrations(&self) -> Vec<(i64, String)> {
+        let migrator = match &self.db {
+            Db::Sqlite { .. } => &SQLITE_MIGRATIONS,
+            Db::Postgres(_) => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .iter()
+            .map(|m| (m.version, m.description.to_string()))
+            .collect()
+    }
+
+    /// Every table of Javelin's (not the migrations' bookkeeping) with its columns and indexes.
+    pub async fn schema(&self) -> crate::Result<Schema> {
+        let mut tables = BTreeMap::new();
+        match &self.db {
+            Db::Sqlite { pool, .. } => {
+                let names: Vec<String> = sqlx::query_scalar(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'
+                     AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '_sqlx_migrations'",
+                )
+                .fetch_all(pool)
+                .await?;
+                for table in names {
+                    let described = sqlite_table(pool, &table).await?;
+                    tables.insert(table, described);
+                }
+            }
+            Db::Postgres(pool) => {
+                let names: Vec<String> = sqlx::query_scalar(
+                    "SELECT table_name::text FROM information_schema.tables
+                     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+                       AND table_name <> '_sqlx_migrations'",
+                )
+                .fetch_all(pool)
+                .await?;
+                for table in names {
+                    let described = postgres_table(pool, &table).await?;
+                    tables.insert(table, described);
+                }
+            }
+        }
+        Ok(Schema { tables })
+    }
+
     /// Schemas of test runs more than a day old are left-overs of interrupted runs.
     async fn drop_stale_test_schemas(&self, now_secs: u64) {
-        let crate::db::Db::Postgres(pool) = &self.db else {
+        let Db::Postgres(pool) = &self.db else {
             return;
         };
         let Ok(names) = sqlx::query_scalar::<_, String>(
@@ -93,8 +237,138 @@ impl Storage {
     }
 }
 
+async fn sqlite_table(pool: &sqlx::SqlitePool, table: &str) -> crate::Result<TableSchema> {
+    let rows: Vec<(String, String, bool, i64)> =
+        sqlx::query_as("SELECT name, upper(type), \"notnull\", pk FROM pragma_table_info($1) ORDER BY cid")
+            .bind(table)
+            .fetch_all(pool)
+            .await?;
+    let mut primary: Vec<(i64, String)> = rows.iter().filter(|r| r.3 > 0).map(|r| (r.3, r.0.clone())).collect();
+    primary.sort();
+    let columns = rows
+        .into_iter()
+        .map(|(name, class, not_null, pk)| {
+            let timestamp = class == "INTEGER" && name.ends_with("_at");
+            ColumnSchema::new(name, &class, timestamp, not_null || pk > 0)
+        })
+        .collect();
+    let foreign_keys = sqlx::query_as("SELECT \"from\", \"table\", \"to\", on_delete FROM pragma_foreign_key_list($1)")
+        .bind(table)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .collect();
+    let listed: Vec<(String, bool, String, bool)> =
+        sqlx::query_as("SELECT name, \"unique\", origin, partial FROM pragma_index_list($1) WHERE origin <> 'pk'")
+            .bind(table)
+            .fetch_all(pool)
+            .await?;
+    let mut indexes = BTreeSet::new();
+    for (name, unique, origin, partial) in listed {
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT name || CASE WHEN \"desc\" THEN ' DESC' ELSE '' END
+                 FROM pragma_index_xinfo($1) WHERE key = 1 ORDER BY seqno",
+        )
+        .bind(&name)
+        .fetch_all(pool)
+        .await?;
+        let name = (origin == "c").then_some(name);
+        indexes.insert(IndexSchema {
+            name,
+            unique,
+            columns,
+            partial,
+        });
+    }
+    let primary_key = primary.into_iter().map(|(_, name)| name).collect();
+    Ok(TableSchema {
+        columns,
+        primary_key,
+        foreign_keys,
+        indexes,
+    })
+}
+
+async fn postgres_table(pool: &sqlx::PgPool, table: &str) -> crate::Result<TableSchema> {
+    let rows: Vec<(String, String, bool)> = sqlx::query_as(
+        "SELECT column_name::text, data_type::text, is_nullable = 'NO'
+             FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await?;
+    let columns = rows
+        .into_iter()
+        .map(|(name, data_type, not_null)| {
+            let class = match data_type.as_str() {
+                "text" => "TEXT",
+                "bytea" => "BLOB",
+                _ => "INTEGER",
+            };
+            let timestamp = data_type == "timestamp with time zone";
+            ColumnSchema::new(name, class, timestamp, not_null)
+        })
+        .collect();
+    let relation = "(quote_ident(current_schema()) || '.' || quote_ident($1))::regclass";
+    let primary_key = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT a.attname::text FROM pg_index i
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+             WHERE i.indrelid = {relation} AND i.indisprimary
+             ORDER BY array_position(i.indkey::int2[], a.attnum)"
+    )))
+    .bind(table)
+    .fetch_all(pool)
+    .await?;
+    let foreign_keys = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT a.attname::text, t.relname::text, af.attname::text,
+                 CASE c.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL'
+                     WHEN 'd' THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END
+             FROM pg_constraint c
+             JOIN pg_class t ON t.oid = c.confrelid
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+             JOIN pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = c.confkey[1]
+             WHERE c.contype = 'f' AND c.conrelid = {relation}"
+    )))
+    .bind(table)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
+    let listed: Vec<(String, bool, bool, bool, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT ic.relname::text, i.indisunique,
+                 EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid),
+                 i.indpred IS NOT NULL,
+                 array_to_string(ARRAY(
+                     SELECT pg_get_indexdef(i.indexrelid, k, true)
+                         || CASE WHEN i.indoption[k - 1] & 1 = 1 THEN ' DESC' ELSE '' END
+                     FROM generate_series(1, i.indnkeyatts) AS k ORDER BY k), ',')
+             FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+             WHERE i.indrelid = {relation} AND NOT i.indisprimary"
+    )))
+    .bind(table)
+    .fetch_all(pool)
+    .await?;
+    let indexes = listed
+        .into_iter()
+        .map(|(name, unique, constraint, partial, columns)| IndexSchema {
+            name: (!constraint).then_some(name),
+            unique,
+            columns: columns.split(',').map(str::to_owned).collect(),
+            partial,
+        })
+        .collect();
+    Ok(TableSchema {
+        columns,
+        primary_key,
+        foreign_keys,
+        indexes,
+    })
+}
+
 /// Declares each test once per backend: `mod sqlite` always, `mod postgres` when
-/// [`POSTGRES_URL_VAR`] is set (otherwise it says it skipped).
+/// [`POSTGRES_URL_VAR`] is set. Without it the PostgreSQL tests say they skipped, or fail when
+/// PostgreSQL is required ([`postgres_required`]).
 ///
 /// ```ignore
 /// javelin_storage::backend_tests! {

@@ -28,6 +28,19 @@ fn secret(connection_id: i64, field: &str, byte: u8) -> StoredSecret {
     }
 }
 
+/// A connection with the given secrets, created in one transaction as the service does.
+async fn create(storage: &Storage, owner: i64, now: Timestamp, fields: &[&str]) -> javelin_storage::Connection {
+    let mut tx = storage.begin().await.expect("begin");
+    let created = tx.insert_connection(&amazon(owner, now)).await.expect("insert");
+    for (i, field) in fields.iter().enumerate() {
+        tx.put_secret(&secret(created.id, field, i as u8 + 1), now)
+            .await
+            .expect("secret");
+    }
+    tx.commit().await.expect("commit");
+    created
+}
+
 fn amazon(created_by: i64, now: Timestamp) -> NewConnection<'static> {
     NewConnection {
         platform: "amazon",
@@ -53,18 +66,6 @@ fn user<'a>(email: &'a str, now: Timestamp) -> NewUser<'a> {
 }
 
 javelin_storage::backend_tests! {
-    async fn migrations_are_idempotent(db) {
-        db.storage.migrate().await.expect("second migration run is a no-op");
-        db.storage.ping().await.expect("database answers");
-    }
-
-    async fn concurrent_migrations_agree(db) {
-        let again = javelin_storage::Storage::connect(&db.url).await.expect("second pool");
-        let (a, b) = tokio::join!(db.storage.migrate(), again.migrate());
-        a.expect("first migrator");
-        b.expect("second migrator");
-    }
-
     async fn users_are_unique_by_email(db) {
         let now = Timestamp::now();
         let created = db.storage.create_user(&user("a@example.com", now)).await.expect("create");
@@ -93,23 +94,35 @@ javelin_storage::backend_tests! {
         assert_eq!(db.storage.count_users().await.expect("count"), 1);
     }
 
-    async fn sessions_expire(db) {
+    async fn sessions_expire_and_end(db) {
         let now = Timestamp::now();
         let owner = db.storage.create_user(&user("a@example.com", now)).await.expect("create");
-        let session = NewSession {
-            token_hash: &[1; 32],
+        let session = |hash: &'static [u8], hours: i64| NewSession {
+            token_hash: hash,
             user_id: owner.id,
             csrf_token: "csrf",
             created_at: now,
-            expires_at: now + Duration::hours(1),
+            expires_at: now + Duration::hours(hours),
         };
-        db.storage.create_session(&session).await.expect("create session");
+        for (hash, hours) in [(&[1u8; 32], 1), (&[2; 32], 1), (&[3; 32], 3), (&[4; 32], 3)] {
+            db.storage.create_session(&session(hash, hours)).await.expect("create session");
+        }
         let found = db.storage.find_session(&[1; 32], now).await.expect("find").expect("live");
         assert_eq!(found.user, owner);
         assert_eq!(found.csrf_token, "csrf");
         let later = now + Duration::hours(2);
-        assert!(db.storage.find_session(&[1; 32], later).await.expect("find").is_none());
-        assert_eq!(db.storage.delete_expired_sessions(later).await.expect("purge"), 1);
+        assert!(db.storage.find_session(&[1; 32], later).await.expect("find").is_none(), "expired");
+
+        // The purge removes exactly the expired rows.
+        assert_eq!(db.storage.delete_expired_sessions(later).await.expect("purge"), 2);
+        assert!(db.storage.find_session(&[1; 32], now).await.expect("find").is_none(), "row gone");
+        assert!(db.storage.find_session(&[3; 32], later).await.expect("find").is_some(), "live row kept");
+        assert_eq!(db.storage.delete_expired_sessions(later).await.expect("purge again"), 0);
+
+        // Signing out deletes that one session only.
+        db.storage.delete_session(&[3; 32]).await.expect("delete");
+        assert!(db.storage.find_session(&[3; 32], now).await.expect("find").is_none());
+        assert!(db.storage.find_session(&[4; 32], now).await.expect("find").is_some());
     }
 
     async fn api_tokens_can_be_revoked(db) {
@@ -137,30 +150,24 @@ javelin_storage::backend_tests! {
 
     async fn timestamps_order_below_one_second(db) {
         // Text timestamps would sort .5 after .59; integer micros and TIMESTAMPTZ must not.
+        // Inserted out of order, listed by the database in time order.
+        let owner = seeded(&db.storage).await;
         let base = Timestamp::parse_rfc3339("2026-01-01T00:00:00Z").expect("valid");
-        let times = [base + Duration::milliseconds(590), base, base + Duration::milliseconds(500)];
-        for (i, at) in times.iter().enumerate() {
-            db.storage.create_user(&user(&format!("u{i}@example.com"), *at)).await.expect("create");
+        let times = [base + Duration::milliseconds(590), base, base + Duration::milliseconds(500), base - Duration::microseconds(1)];
+        let mut ids = Vec::new();
+        for at in times {
+            let mut tx = db.storage.begin().await.expect("begin");
+            ids.push(tx.insert_connection(&amazon(owner, at)).await.expect("insert").id);
+            tx.commit().await.expect("commit");
         }
-        let logins = ["u0@example.com", "u1@example.com", "u2@example.com"];
-        let mut seen = Vec::new();
-        for email in logins {
-            seen.push(db.storage.find_user_login(email).await.expect("find").expect("exists").user.created_at);
-        }
-        assert_eq!(seen, times);
-        let mut sorted = times;
-        sorted.sort();
-        assert_eq!(sorted, [base, base + Duration::milliseconds(500), base + Duration::milliseconds(590)]);
+        let listed: Vec<(i64, Timestamp)> = db.storage.list_connections().await.expect("list").into_iter().map(|c| (c.id, c.created_at)).collect();
+        assert_eq!(listed, [(ids[3], times[3]), (ids[1], times[1]), (ids[2], times[2]), (ids[0], times[0])]);
     }
 
     async fn connections_keep_secrets_with_their_row(db) {
         let owner = seeded(&db.storage).await;
         let now = Timestamp::now();
-        let created = db
-            .storage
-            .create_connection(&amazon(owner, now), |id| vec![secret(id, "client_secret", 1), secret(id, "refresh_token", 2)])
-            .await
-            .expect("create");
+        let created = create(&db.storage, owner, now, &["client_secret", "refresh_token"]).await;
         assert!(created.active);
         assert_eq!(created.status, ConnectionStatus::Connected);
         let secrets = db.storage.connection_secrets(created.id).await.expect("secrets");
@@ -170,18 +177,32 @@ javelin_storage::backend_tests! {
 
         let mut token = secret(created.id, "access_token", 3);
         token.expires_at = Some(now + Duration::hours(1));
-        db.storage.put_secret(&token, now).await.expect("put");
+        let mut tx = db.storage.begin().await.expect("begin");
+        tx.put_secret(&token, now).await.expect("put");
         token.ciphertext = vec![4; 40];
-        db.storage.put_secret(&token, now).await.expect("replace");
-        assert_eq!(db.storage.connection_secrets(created.id).await.expect("secrets").len(), 3);
-
-        db.storage.record_connection_test(created.id, ConnectionStatus::Error, "boom", Some("New name"), now).await.expect("test");
+        tx.put_secret(&token, now).await.expect("replace");
+        tx.record_connection_test(created.id, ConnectionStatus::Error, "boom", Some("New name"), now).await.expect("test");
+        tx.commit().await.expect("commit");
+        let secrets = db.storage.connection_secrets(created.id).await.expect("secrets");
+        assert_eq!(secrets.len(), 3);
+        assert!(secrets.contains(&token), "replaced in place: {secrets:?}");
         let tested = db.storage.get_connection(created.id).await.expect("get").expect("exists");
         assert_eq!((tested.status, tested.status_message.as_str(), tested.label.as_str()), (ConnectionStatus::Error, "boom", "New name"));
         assert_eq!(tested.last_tested_at, Some(now));
 
-        assert!(db.storage.deactivate_connection(created.id, now).await.expect("deactivate"));
-        assert!(!db.storage.deactivate_connection(created.id, now).await.expect("again"));
+        // Dropped without a commit, a transaction leaves nothing behind.
+        let mut tx = db.storage.begin().await.expect("begin");
+        tx.record_connection_test(created.id, ConnectionStatus::Connected, "fine", None, now).await.expect("test");
+        assert!(tx.deactivate_connection(created.id, now).await.expect("deactivate"));
+        drop(tx);
+        let kept = db.storage.get_connection(created.id).await.expect("get").expect("exists");
+        assert_eq!((kept.status, kept.active), (ConnectionStatus::Error, true));
+        assert_eq!(db.storage.connection_secrets(created.id).await.expect("secrets").len(), 3);
+
+        let mut tx = db.storage.begin().await.expect("begin");
+        assert!(tx.deactivate_connection(created.id, now).await.expect("deactivate"));
+        assert!(!tx.deactivate_connection(created.id, now).await.expect("again"));
+        tx.commit().await.expect("commit");
         assert!(db.storage.connection_secrets(created.id).await.expect("secrets").is_empty(), "rows gone");
         assert!(db.storage.list_connections().await.expect("list").is_empty());
         assert!(db.storage.active_connection_secrets().await.expect("active").is_empty());
@@ -191,11 +212,13 @@ javelin_storage::backend_tests! {
     async fn resealing_replaces_every_ciphertext(db) {
         let owner = seeded(&db.storage).await;
         let now = Timestamp::now();
-        let created = db.storage.create_connection(&amazon(owner, now), |id| vec![secret(id, "client_secret", 1)]).await.expect("create");
+        let created = create(&db.storage, owner, now, &["client_secret"]).await;
         let mut all = db.storage.all_secrets().await.expect("all");
         all[0].key_id = "k2".into();
         all[0].ciphertext = vec![9; 40];
-        db.storage.reseal_secrets(&all, now).await.expect("reseal");
+        let mut tx = db.storage.begin().await.expect("begin");
+        tx.reseal_secrets(&all, now).await.expect("reseal");
+        tx.commit().await.expect("commit");
         assert_eq!(db.storage.connection_secrets(created.id).await.expect("secrets"), all);
         assert_eq!(db.storage.secret_key_ids().await.expect("ids"), ["k2"]);
     }
@@ -225,6 +248,16 @@ javelin_storage::backend_tests! {
         assert_eq!(results.iter().filter(|r| matches!(r, StateLookup::Taken(s) if *s == OAuthState { used_at: Some(now), ..state.clone() })).count(), 1, "{results:?}");
         assert_eq!(results.iter().filter(|r| matches!(r, StateLookup::AlreadyUsed(_))).count(), 1, "{results:?}");
         assert!(matches!(db.storage.take_oauth_state(&[9; 32], now).await.expect("take"), StateLookup::Unknown));
-        assert_eq!(db.storage.delete_old_oauth_states(now + Duration::days(2)).await.expect("purge"), 1);
+
+        // States are kept a day past their expiry (to recognise replays), then purged; only those.
+        let later = now + Duration::days(1) + Duration::minutes(5);
+        let fresh = OAuthState { created_at: later, expires_at: later + Duration::minutes(10), ..state.clone() };
+        db.storage.create_oauth_state(&[10; 32], &fresh).await.expect("create");
+        assert_eq!(db.storage.delete_old_oauth_states(later).await.expect("too early"), 0);
+        let later = later + Duration::minutes(10);
+        assert_eq!(db.storage.delete_old_oauth_states(later).await.expect("purge"), 1);
+        assert!(matches!(db.storage.take_oauth_state(&[8; 32], later).await.expect("take"), StateLookup::Unknown), "purged");
+        assert!(matches!(db.storage.take_oauth_state(&[10; 32], later).await.expect("take"), StateLookup::Taken(_)), "kept");
+        assert_eq!(db.storage.delete_old_oauth_states(later).await.expect("purge again"), 0);
     }
 }

@@ -1,4 +1,5 @@
-//! The JSON API under `/api/v1`, for scripts. Bearer token or browser session.
+//! The JSON API under `/api/v1`, for scripts: bearer token or browser session, answers and
+//! errors in JSON.
 
 use std::net::SocketAddr;
 
@@ -7,7 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use javelin_core::LoginError;
-use javelin_core::connections::{AmazonOAuthInput, ConnectError, ConnectionView, FieldErrors, TestResult};
+use javelin_core::connections::{AmazonOAuthInput, ConnectionView, FieldErrors, TestResult};
+use javelin_marketplaces::Platform;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
@@ -81,20 +83,29 @@ pub(crate) async fn create_connection(
     body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
-    let (view, test) = match body.get("platform").and_then(serde_json::Value::as_str) {
-        Some("amazon") => state
+    let platform = body
+        .get("platform")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|code| code.parse::<Platform>().ok());
+    let (view, test) = match platform {
+        Some(Platform::Amazon) => state
             .connections
             .connect_amazon_manually(&identity.user, &parse(body)?)
             .await
-            .map(|(view, test)| (view, Some(test))),
-        Some("flipkart") => state.connections.connect_flipkart(&identity.user, &parse(body)?).await,
-        _ => {
+            .map(|(view, test)| (view, Some(test)))?,
+        Some(Platform::Flipkart) => {
+            state
+                .connections
+                .connect_flipkart(&identity.user, &parse(body)?)
+                .await?
+        }
+        None => {
+            let codes: Vec<String> = Platform::ALL.iter().map(|p| format!("\"{}\"", p.code())).collect();
             let mut fields = FieldErrors::default();
-            fields.0.insert("platform", "Give \"amazon\" or \"flipkart\".".into());
+            fields.add("platform", format!("Give one of {}.", codes.join(", ")));
             return Err(ApiError::invalid(fields));
         }
-    }
-    .map_err(connect_error)?;
+    };
     let body = ConnectionBody { connection: view, test };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -116,14 +127,6 @@ fn parse<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, A
     })
 }
 
-fn connect_error(err: ConnectError) -> ApiError {
-    match err {
-        ConnectError::Invalid(fields) => ApiError::invalid(fields),
-        ConnectError::NotFound => ApiError::not_found(),
-        other => ApiError::internal(other),
-    }
-}
-
 #[derive(Serialize)]
 struct AuthorizeBody {
     authorize_url: String,
@@ -140,8 +143,7 @@ pub(crate) async fn start_amazon_oauth(
     let url = state
         .connections
         .start_amazon_oauth(&identity.user, identity.token(), &input)
-        .await
-        .map_err(connect_error)?;
+        .await?;
     Ok(Json(AuthorizeBody {
         authorize_url: url.to_string(),
     }))
@@ -150,16 +152,21 @@ pub(crate) async fn start_amazon_oauth(
 /// `POST /api/v1/connections/{id}/test` → `{"ok": …, "message": "…"}`.
 pub(crate) async fn test_connection(
     State(state): State<AppState>,
-    ConnectionId(id): ConnectionId,
+    ConnectionId(id, _): ConnectionId<ApiError>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.connections.test(id).await.map_err(connect_error)?))
+    Ok(Json(state.connections.test(id).await?))
 }
 
 /// `DELETE /api/v1/connections/{id}` → 204.
 pub(crate) async fn delete_connection(
     State(state): State<AppState>,
-    ConnectionId(id): ConnectionId,
+    ConnectionId(id, _): ConnectionId<ApiError>,
 ) -> Result<StatusCode, ApiError> {
-    state.connections.disconnect(id).await.map_err(connect_error)?;
+    state.connections.disconnect(id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Unknown routes under `/api/v1`.
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "There is no such API route.")
 }

@@ -105,15 +105,14 @@ pub(crate) async fn identify(
     next.run(request).await
 }
 
-/// Guards the protected part of the router: pages send the visitor to sign in (or to the
-/// first-run setup), API clients get a 401.
-pub(crate) async fn require_user(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Guards the signed-in pages: a browser is sent to sign in (or to the first-run setup), a
+/// script reading a page gets a 401.
+pub(crate) async fn require_page_user(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.extensions().get::<Identity>().is_some() {
         return next.run(request).await;
     }
-    if !wants_html(request.headers()) || request.uri().path().starts_with("/api/") {
-        return ApiError::unauthorized("Sign in, or send an API token as 'Authorization: Bearer <token>'.")
-            .into_response();
+    if !wants_html(request.headers()) {
+        return unauthorized_api().into_response();
     }
     match state.accounts.setup_needed().await {
         Ok(true) => Redirect::to("/setup").into_response(),
@@ -126,6 +125,19 @@ pub(crate) async fn require_user(State(state): State<AppState>, request: Request
         }
         Err(err) => PageError::from(err).into_response(),
     }
+}
+
+/// Guards the signed-in API routes: a 401 in JSON.
+pub(crate) async fn require_api_user(request: Request, next: Next) -> Response {
+    if request.extensions().get::<Identity>().is_some() {
+        next.run(request).await
+    } else {
+        unauthorized_api().into_response()
+    }
+}
+
+fn unauthorized_api() -> ApiError {
+    ApiError::unauthorized("Sign in, or send an API token as 'Authorization: Bearer <token>'.")
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
@@ -375,6 +387,8 @@ mod tests {
             "/\\evil.example",
             "/\t/evil.example",
             "/\n/evil.example",
+            "/ /evil.example",
+            "/orders /evil",
             "https://evil.example",
             "",
             "orders",

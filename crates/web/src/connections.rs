@@ -1,6 +1,7 @@
 //! Connect Platforms: the page, its forms, Test Connection, Disconnect, and Amazon's OAuth callback.
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -11,30 +12,31 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use axum_extra::extract::CookieJar;
-use javelin_core::PlatformCard;
+use javelin_core::ConnectionStatus;
 use javelin_core::connections::{
-    AmazonManualInput, AmazonOAuthInput, ConnectError, FieldErrors, FlipkartInput, OAuthCallback, OAuthError,
+    AmazonManualInput, AmazonOAuthInput, ConnectError, ConnectionView, FieldErrors, FlipkartInput, OAuthCallback,
+    OAuthError, PlatformCard, TestResult, credential_label,
 };
 use javelin_marketplaces::amazon::{Marketplace, Region, marketplaces};
 use serde::Serialize;
 
 use crate::AppState;
 use crate::auth::{Identity, Via};
-use crate::error::{ApiError, PageError};
+use crate::error::{ApiError, NotFound, PageError};
 use crate::flash::{self, Flash, FlashKind};
 use crate::pages::{Layout, Section};
 
-/// The `{id}` of a connection route. Anything but a number is a connection that does not exist.
-pub(crate) struct ConnectionId(pub(crate) i64);
+/// The `{id}` of a connection route. Anything but a number is a connection that does not
+/// exist, answered as `R` answers it (a page, or JSON).
+pub(crate) struct ConnectionId<R = PageError>(pub(crate) i64, pub(crate) PhantomData<R>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ConnectionId {
-    type Rejection = Response;
+impl<S: Send + Sync, R: NotFound> FromRequestParts<S> for ConnectionId<R> {
+    type Rejection = R;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, R> {
         match Path::<i64>::from_request_parts(parts, state).await {
-            Ok(Path(id)) => Ok(Self(id)),
-            Err(_) if parts.uri.path().starts_with("/api/") => Err(ApiError::not_found().into_response()),
-            Err(_) => Err(PageError::NotFound.into_response()),
+            Ok(Path(id)) => Ok(Self(id, PhantomData)),
+            Err(_) => Err(R::not_found()),
         }
     }
 }
@@ -91,14 +93,16 @@ pub(crate) struct ConnectionsPage {
 impl ConnectionsPage {
     /// How a stored credential is named on the page.
     fn field_label(&self, field: &str) -> &'static str {
-        match field {
-            "client_id" => "Client ID",
-            "client_secret" => "Client Secret",
-            "refresh_token" => "Refresh Token",
-            "password" => "Password",
-            "api_key" => "API Key",
-            "api_secret" => "API Secret",
-            _ => "Credential",
+        credential_label(field)
+    }
+
+    /// The badge of a status, in the guide's words, and its CSS class.
+    fn badge(&self, status: &ConnectionStatus) -> (&'static str, &'static str) {
+        match status {
+            ConnectionStatus::Connected => ("connected", "Connected"),
+            ConnectionStatus::Incomplete => ("incomplete", "Incomplete Configuration"),
+            ConnectionStatus::Error => ("error", "Connection Error"),
+            ConnectionStatus::NotConnected => ("not_connected", "Not Connected"),
         }
     }
 }
@@ -231,19 +235,18 @@ pub(crate) async fn connect_flipkart(
 }
 
 /// `POST /connections/{id}/test`.
-pub(crate) async fn test(State(state): State<AppState>, ConnectionId(id): ConnectionId, jar: CookieJar) -> Response {
-    match state.connections.test(id).await {
-        Ok(result) => {
-            let kind = if result.ok {
-                FlashKind::Success
-            } else {
-                FlashKind::Error
-            };
-            done(&state, jar, kind, &result.message, Some(id))
-        }
-        Err(ConnectError::NotFound) => PageError::NotFound.into_response(),
-        Err(err) => PageError::from(err).into_response(),
-    }
+pub(crate) async fn test(
+    State(state): State<AppState>,
+    ConnectionId(id, _): ConnectionId,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
+    let result = state.connections.test(id).await?;
+    let kind = if result.ok {
+        FlashKind::Success
+    } else {
+        FlashKind::Error
+    };
+    Ok(done(&state, jar, kind, &result.message, Some(id)))
 }
 
 #[derive(Template, WebTemplate)]
@@ -260,50 +263,37 @@ pub(crate) async fn confirm_disconnect(
     State(state): State<AppState>,
     identity: Identity,
     Extension(flash): Extension<Flash>,
-    ConnectionId(id): ConnectionId,
+    ConnectionId(id, _): ConnectionId,
 ) -> Result<DisconnectPage, PageError> {
     let view = state.connections.get(id).await?.ok_or(PageError::NotFound)?;
-    let platform_name = if view.platform == "amazon" {
-        "Amazon"
-    } else {
-        "Flipkart"
-    };
-    let label = if view.label.is_empty() {
-        format!("{platform_name} account {id}")
-    } else {
-        view.label
-    };
     Ok(DisconnectPage {
         layout: Layout::new(Section::Connections, identity, flash),
         id,
-        label,
-        platform_name,
+        label: view.display_name(),
+        platform_name: view.platform.name(),
     })
 }
 
 /// `POST /connections/{id}/disconnect`.
 pub(crate) async fn disconnect(
     State(state): State<AppState>,
-    ConnectionId(id): ConnectionId,
+    ConnectionId(id, _): ConnectionId,
     jar: CookieJar,
-) -> Response {
-    match state.connections.disconnect(id).await {
-        Ok(()) => done(
-            &state,
-            jar,
-            FlashKind::Success,
-            "Disconnected. All stored credentials of the account were removed; orders already synced stay.",
-            None,
-        ),
-        Err(ConnectError::NotFound) => PageError::NotFound.into_response(),
-        Err(err) => PageError::from(err).into_response(),
-    }
+) -> Result<Response, PageError> {
+    state.connections.disconnect(id).await?;
+    Ok(done(
+        &state,
+        jar,
+        FlashKind::Success,
+        "Disconnected. All stored credentials of the account were removed; orders already synced stay.",
+        None,
+    ))
 }
 
 #[derive(Serialize)]
 struct CallbackBody {
-    connection: javelin_core::connections::ConnectionView,
-    test: javelin_core::connections::TestResult,
+    connection: ConnectionView,
+    test: TestResult,
 }
 
 /// `GET /connections/amazon/oauth/callback`: where Amazon sends the seller back. Public in the

@@ -19,8 +19,6 @@ use crate::error::{ApiError, PageError};
 /// The hidden form field and the header that carry the token.
 pub(crate) const FIELD: &str = "csrf_token";
 pub(crate) const HEADER: &str = "x-csrf-token";
-/// Exchanges credentials in the body for a token in the body: no cookie is read or set.
-const TOKEN_ENDPOINT: &str = "/api/v1/auth/token";
 const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 pub(crate) fn cross_origin_layer(settings: &WebSettings) -> CsrfLayer {
@@ -30,35 +28,48 @@ pub(crate) fn cross_origin_layer(settings: &WebSettings) -> CsrfLayer {
     layer.clone().add_trusted_origin(&origin).unwrap_or(layer)
 }
 
-/// Refuses a state-changing request whose token does not match the one bound to its session
-/// (or, before sign-in, to its anonymous cookie). Bearer-token requests carry no ambient
-/// authority and need no token.
-pub(crate) async fn verify_token(jar: CookieJar, request: Request, next: Next) -> Response {
+/// Refuses a state-changing form whose token does not match the one bound to its session (or,
+/// before sign-in, to its anonymous cookie) with the "form expired" page. Bearer-token requests
+/// carry no ambient authority and need no token.
+pub(crate) async fn verify_page_token(jar: CookieJar, request: Request, next: Next) -> Response {
+    match verified(&jar, request).await {
+        Ok(request) => next.run(request).await,
+        Err(Refused::Token) => PageError::FormExpired.into_response(),
+        Err(Refused::Response(response)) => response,
+    }
+}
+
+/// The same for cookie-authenticated API calls, which send the token as a header.
+pub(crate) async fn verify_api_token(jar: CookieJar, request: Request, next: Next) -> Response {
+    match verified(&jar, request).await {
+        Ok(request) => next.run(request).await,
+        Err(Refused::Token) => {
+            ApiError::forbidden(format!("Missing or wrong CSRF token: send the {HEADER} header.")).into_response()
+        }
+        Err(Refused::Response(response)) => response,
+    }
+}
+
+enum Refused {
+    Token,
+    Response(Response),
+}
+
+async fn verified(jar: &CookieJar, request: Request) -> Result<Request, Refused> {
     if request.method().is_safe() {
-        return next.run(request).await;
+        return Ok(request);
     }
     let expected = match request.extensions().get::<Identity>().map(|identity| &identity.via) {
-        Some(Via::Bearer { .. }) => return next.run(request).await,
+        Some(Via::Bearer { .. }) => return Ok(request),
         Some(Via::Session { csrf_token, .. }) => Some(csrf_token.clone()),
-        None if request.uri().path() == TOKEN_ENDPOINT => return next.run(request).await,
         None => jar.get(ANONYMOUS_CSRF_COOKIE).map(|cookie| cookie.value().to_owned()),
     };
-    let is_api = request.uri().path().starts_with("/api/");
-    let (provided, request) = match provided_token(request).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (provided, request) = provided_token(request).await.map_err(Refused::Response)?;
     let matches = match (expected, provided) {
         (Some(expected), Some(provided)) => bool::from(expected.as_bytes().ct_eq(provided.as_bytes())),
         _ => false,
     };
-    if matches {
-        next.run(request).await
-    } else if is_api {
-        ApiError::forbidden(format!("Missing or wrong CSRF token: send the {HEADER} header.")).into_response()
-    } else {
-        PageError::FormExpired.into_response()
-    }
+    if matches { Ok(request) } else { Err(Refused::Token) }
 }
 
 /// Finds the token in the header or, for a form post, in the body (which is then put back).

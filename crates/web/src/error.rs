@@ -7,7 +7,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use javelin_core::connections::FieldErrors;
+use javelin_core::connections::{ConnectError, FieldErrors};
+use javelin_core::{AccountError, LoginError};
+use javelin_storage::StorageError;
 
 use crate::assets;
 
@@ -33,9 +35,32 @@ pub(crate) enum PageError {
     Internal(String),
 }
 
-impl<E: std::error::Error> From<E> for PageError {
-    fn from(err: E) -> Self {
+impl From<StorageError> for PageError {
+    fn from(err: StorageError) -> Self {
         Self::Internal(err.to_string())
+    }
+}
+
+impl From<AccountError> for PageError {
+    fn from(err: AccountError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
+
+impl From<LoginError> for PageError {
+    fn from(err: LoginError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
+
+impl From<ConnectError> for PageError {
+    /// Field errors are shown on their form by the handler; what reaches here is a missing
+    /// connection or a failure of Javelin's own.
+    fn from(err: ConnectError) -> Self {
+        match err {
+            ConnectError::NotFound => Self::NotFound,
+            other => Self::Internal(other.to_string()),
+        }
     }
 }
 
@@ -127,7 +152,7 @@ impl ApiError {
         }
     }
 
-    pub(crate) fn not_found() -> Self {
+    pub(crate) fn no_such_connection() -> Self {
         Self::new(StatusCode::NOT_FOUND, "There is no such connection.")
     }
 
@@ -159,8 +184,35 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
     }
 }
 
-impl From<javelin_storage::StorageError> for ApiError {
-    fn from(err: javelin_storage::StorageError) -> Self {
+impl From<StorageError> for ApiError {
+    fn from(err: StorageError) -> Self {
         Self::internal(err)
+    }
+}
+
+impl From<ConnectError> for ApiError {
+    fn from(err: ConnectError) -> Self {
+        match err {
+            ConnectError::Invalid(fields) => Self::invalid(fields),
+            ConnectError::NotFound => Self::no_such_connection(),
+            other => Self::internal(other),
+        }
+    }
+}
+
+/// The "no such thing" answer of each kind of response, for extractors shared by pages and API.
+pub(crate) trait NotFound: IntoResponse {
+    fn not_found() -> Self;
+}
+
+impl NotFound for PageError {
+    fn not_found() -> Self {
+        Self::NotFound
+    }
+}
+
+impl NotFound for ApiError {
+    fn not_found() -> Self {
+        Self::no_such_connection()
     }
 }

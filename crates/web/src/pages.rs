@@ -102,12 +102,7 @@ pub(crate) async fn inventory(identity: Identity, Extension(flash): Extension<Fl
     }
 }
 
-/// Unknown addresses: a page for browsers, JSON under `/api/`.
-pub(crate) async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    if uri.path().starts_with("/api/") {
-        crate::error::ApiError::new(axum::http::StatusCode::NOT_FOUND, "There is no such API route.").into_response()
-    } else {
-        PageError::NotFound.into_response()
-    }
+/// Unknown addresses.
+pub(crate) async fn not_found() -> PageError {
+    PageError::NotFound
 }

@@ -25,7 +25,7 @@ pub enum Access {
 pub struct RouteInfo {
     pub access: Access,
     pub method: Method,
-    pub path: &'static str,
+    pub path: String,
 }
 
 struct Route {
@@ -41,12 +41,17 @@ where
     // The table only uses GET, POST and DELETE, which all have a filter.
     let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
     Route {
-        info: RouteInfo { access, method, path },
+        info: RouteInfo {
+            access,
+            method,
+            path: path.to_owned(),
+        },
         handler: on(filter, handler),
     }
 }
 
-fn routes() -> Vec<Route> {
+/// The pages and the browser-facing endpoints.
+fn page_routes() -> Vec<Route> {
     use Access::{Public, SignedIn};
     use Method as M;
     vec![
@@ -57,7 +62,6 @@ fn routes() -> Vec<Route> {
         route(Public, M::POST, "/setup", auth::setup),
         route(Public, M::GET, "/login", auth::login_page),
         route(Public, M::POST, "/login", auth::login),
-        route(Public, M::POST, "/api/v1/auth/token", api::create_token),
         route(SignedIn, M::POST, "/logout", auth::logout),
         route(SignedIn, M::GET, "/", pages::dashboard),
         route(SignedIn, M::GET, "/orders", pages::orders),
@@ -96,37 +100,66 @@ fn routes() -> Vec<Route> {
             connections::disconnect,
         ),
         route(SignedIn, M::GET, "/metrics", ops::metrics),
-        route(SignedIn, M::DELETE, "/api/v1/auth/token", api::revoke_token),
-        route(SignedIn, M::GET, "/api/v1/platforms", api::platforms),
-        route(SignedIn, M::POST, "/api/v1/connections", api::create_connection),
-        route(
-            SignedIn,
-            M::POST,
-            "/api/v1/connections/amazon/oauth/start",
-            api::start_amazon_oauth,
-        ),
-        route(SignedIn, M::POST, "/api/v1/connections/{id}/test", api::test_connection),
-        route(SignedIn, M::DELETE, "/api/v1/connections/{id}", api::delete_connection),
     ]
 }
 
-/// Every route with its access rule.
-pub fn route_table() -> Vec<RouteInfo> {
-    routes().into_iter().map(|route| route.info).collect()
+/// Where the JSON API lives; its routes below are relative to it.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// The JSON API for scripts.
+fn api_routes() -> Vec<Route> {
+    use Access::{Public, SignedIn};
+    use Method as M;
+    vec![
+        route(Public, M::POST, "/auth/token", api::create_token),
+        route(SignedIn, M::DELETE, "/auth/token", api::revoke_token),
+        route(SignedIn, M::GET, "/platforms", api::platforms),
+        route(SignedIn, M::POST, "/connections", api::create_connection),
+        route(
+            SignedIn,
+            M::POST,
+            "/connections/amazon/oauth/start",
+            api::start_amazon_oauth,
+        ),
+        route(SignedIn, M::POST, "/connections/{id}/test", api::test_connection),
+        route(SignedIn, M::DELETE, "/connections/{id}", api::delete_connection),
+    ]
 }
 
-/// The whole application.
+/// Every route with its access rule, API routes with their full path.
+pub fn route_table() -> Vec<RouteInfo> {
+    let api = api_routes().into_iter().map(|route| RouteInfo {
+        path: format!("{API_PREFIX}{}", route.info.path),
+        ..route.info
+    });
+    page_routes().into_iter().map(|route| route.info).chain(api).collect()
+}
+
+/// The whole application. Signed-in routes check who is asking before anything else (so an
+/// anonymous request is told to sign in, whatever it carries), then the form token; public
+/// routes check the form token of their anonymous cookie.
 pub fn router(state: AppState) -> Router {
-    let (public, protected): (Vec<_>, Vec<_>) = routes()
-        .into_iter()
-        .partition(|route| route.info.access == Access::Public);
-    let protected = into_router(protected).route_layer(from_fn_with_state(state.clone(), auth::require_user));
+    let (public, protected) = split(page_routes());
+    let pages = into_router(public)
+        .route_layer(from_fn(csrf::verify_page_token))
+        .merge(
+            into_router(protected)
+                .route_layer(from_fn(csrf::verify_page_token))
+                .route_layer(from_fn_with_state(state.clone(), auth::require_page_user)),
+        )
+        .fallback(pages::not_found);
+    let (public, protected) = split(api_routes());
+    let api = into_router(public)
+        .merge(
+            into_router(protected)
+                .route_layer(from_fn(csrf::verify_api_token))
+                .route_layer(from_fn(auth::require_api_user)),
+        )
+        .fallback(api::not_found);
     let cross_origin = csrf::cross_origin_layer(&state.settings);
 
-    into_router(public)
-        .merge(protected)
-        .fallback(pages::not_found)
-        .layer(from_fn(csrf::verify_token))
+    pages
+        .nest(API_PREFIX, api)
         .layer(from_fn(flash::take))
         .layer(from_fn_with_state(state.clone(), auth::identify))
         .layer(cross_origin)
@@ -153,12 +186,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+fn split(routes: Vec<Route>) -> (Vec<Route>, Vec<Route>) {
+    routes
+        .into_iter()
+        .partition(|route| route.info.access == Access::Public)
+}
+
 fn header_unless_set(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
 fn into_router(routes: Vec<Route>) -> Router<AppState> {
     routes.into_iter().fold(Router::new(), |router, route| {
-        router.route(route.info.path, route.handler)
+        router.route(&route.info.path, route.handler)
     })
 }

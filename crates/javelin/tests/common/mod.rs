@@ -2,10 +2,17 @@
 
 #![allow(dead_code)] // Each test binary uses its own share of these helpers.
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
 use javelin::config::{AdminSeed, Config, LogFormat};
 use javelin::server::Server;
+use javelin_core::ManualClock;
 use javelin_marketplaces::amazon::AmazonEndpoints;
 use javelin_sandbox::{Sandbox, SandboxOptions};
+use javelin_storage::Timestamp;
 use javelin_storage::testing::TestDatabase;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use reqwest::{Response, StatusCode};
@@ -25,6 +32,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: TestDatabase,
     pub config: Config,
+    /// The server's clock: it stands still until a test moves it.
+    pub clock: ManualClock,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -92,6 +101,7 @@ impl TestApp {
             data_dir: data_dir.path().to_owned(),
             listen: addr,
             frontend_url: base.parse().expect("valid URL"),
+            frontend_url_explicit: true,
             amazon_oauth_redirect_uri: callback,
             amazon_oauth_redirect_uri_set: false,
             master_key: None,
@@ -114,6 +124,7 @@ impl TestApp {
             client: browser_client(),
             db,
             config,
+            clock: ManualClock::starting_at(Timestamp::now()),
             stop: None,
             task: None,
         };
@@ -122,7 +133,7 @@ impl TestApp {
     }
 
     async fn launch(&mut self, listener: tokio::net::TcpListener) {
-        let server = Server::with_listener(&self.config, listener)
+        let server = Server::with_clock(&self.config, listener, self.clock.clock())
             .await
             .expect("server starts");
         let (stop, stopped) = oneshot::channel::<()>();
@@ -348,4 +359,103 @@ pub fn unescape(text: &str) -> String {
     ]
     .iter()
     .fold(text.to_owned(), |text, (from, to)| text.replace(from, to))
+}
+
+/// How long a test waits for a process to say something before it gives up.
+const PROCESS_PATIENCE: Duration = Duration::from_secs(60);
+
+/// A child process whose standard error is read line by line, and which is killed when the
+/// test ends, however it ends.
+pub struct Process {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    /// Every line read so far, for failure messages.
+    pub seen: Vec<String>,
+}
+
+impl Process {
+    /// Starts `command`, reading what it writes to standard error.
+    pub fn spawn(command: &mut Command) -> Self {
+        let mut child = command.stderr(Stdio::piped()).spawn().expect("start the process");
+        let stderr = child.stderr.take().expect("piped standard error");
+        Self::reading(child, stderr)
+    }
+
+    /// Starts `command`, reading what it writes to standard output.
+    pub fn spawn_reading_stdout(command: &mut Command) -> Self {
+        let mut child = command.stdout(Stdio::piped()).spawn().expect("start the process");
+        let stdout = child.stdout.take().expect("piped standard output");
+        Self::reading(child, stdout)
+    }
+
+    fn reading(child: Child, stream: impl std::io::Read + Send + 'static) -> Self {
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    pub fn child(&mut self) -> &mut Child {
+        &mut self.child
+    }
+
+    /// The next line `wanted` accepts; fails the test after a minute, or when the process ends
+    /// first.
+    pub fn wait_for_line(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        loop {
+            let line = match self.lines.recv_timeout(PROCESS_PATIENCE) {
+                Ok(line) => line,
+                Err(err) => panic!("no {what} ({err}); the process said: {:#?}", self.seen),
+            };
+            self.seen.push(line.clone());
+            if wanted(&line) {
+                return line;
+            }
+        }
+    }
+
+    /// The next JSON log event whose message is `message`.
+    pub fn wait_for_log(&mut self, message: &str) -> serde_json::Value {
+        let is_event =
+            |line: &str| serde_json::from_str::<serde_json::Value>(line).is_ok_and(|event| event["message"] == message);
+        let line = self.wait_for_line(&format!("log line {message:?}"), is_event);
+        serde_json::from_str(&line).expect("a JSON log line")
+    }
+
+    /// Sends SIGTERM and waits for the process to end; returns its status and what it said.
+    pub fn terminate(mut self) -> (ExitStatus, Vec<String>) {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        // Standard error closes when the process ends.
+        loop {
+            match self.lines.recv_timeout(PROCESS_PATIENCE) {
+                Ok(line) => self.seen.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("still running a minute after SIGTERM: {:#?}", self.seen)
+                }
+            }
+        }
+        let status = self.child.wait().expect("the process ends");
+        (status, std::mem::take(&mut self.seen))
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

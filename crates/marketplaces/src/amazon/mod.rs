@@ -3,15 +3,19 @@
 mod errors;
 pub mod marketplaces;
 
+use std::time::Duration;
+
 use serde::Deserialize;
-use time::{Duration, OffsetDateTime};
 use url::Url;
 
-pub use errors::AmazonError;
 pub use marketplaces::{Marketplace, Region};
 
-use crate::http::{join, unreachable};
-use crate::{Account, AccountCheck, CheckError, Connector, IssuedToken};
+use crate::http::{join, malformed, unreachable};
+use crate::{Account, AccountCheck, Connector, Credential, IssuedToken, MarketplaceError};
+
+/// An access token is used until a minute before Amazon's stated expiry, so that it never
+/// expires during a call.
+const ACCESS_TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
 /// Where Amazon lives; each can be replaced so the local sandbox stands in for it.
 #[derive(Clone, Debug)]
@@ -134,7 +138,7 @@ impl Amazon {
         client: &LwaClient<'_>,
         code: &str,
         redirect_uri: &Url,
-    ) -> Result<LwaTokens, AmazonError> {
+    ) -> Result<LwaTokens, MarketplaceError> {
         self.token_request(&[
             ("grant_type", "authorization_code"),
             ("code", code),
@@ -146,7 +150,7 @@ impl Amazon {
     }
 
     /// Trades a refresh token for a one-hour access token.
-    pub async fn refresh(&self, client: &LwaClient<'_>, refresh_token: &str) -> Result<LwaTokens, AmazonError> {
+    pub async fn refresh(&self, client: &LwaClient<'_>, refresh_token: &str) -> Result<LwaTokens, MarketplaceError> {
         self.token_request(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
@@ -156,7 +160,7 @@ impl Amazon {
         .await
     }
 
-    async fn token_request(&self, form: &[(&str, &str)]) -> Result<LwaTokens, AmazonError> {
+    async fn token_request(&self, form: &[(&str, &str)]) -> Result<LwaTokens, MarketplaceError> {
         let url = self.endpoints.lwa_token_url.as_str();
         let response = self
             .http
@@ -164,8 +168,12 @@ impl Amazon {
             .form(form)
             .send()
             .await
-            .map_err(|err| AmazonError::Unavailable(unreachable(url, &err)))?;
-        read_json(response, true).await
+            .map_err(|err| unreachable(url, &err))?;
+        let answer = crate::http::read(url, response).await?;
+        if !answer.is_success() {
+            return Err(errors::lwa(url, &answer));
+        }
+        parse(url, &answer.body)
     }
 
     /// `GET /sellers/v1/marketplaceParticipations`: the seller's stores and marketplaces.
@@ -174,12 +182,14 @@ impl Amazon {
         region: Region,
         marketplace: &Marketplace,
         access_token: &str,
-    ) -> Result<Vec<Participation>, AmazonError> {
+    ) -> Result<Vec<Participation>, MarketplaceError> {
         let base = match (&self.endpoints.spapi_base, region.api_host(marketplace)) {
             (Some(base), _) => base.clone(),
-            (None, Some(host)) => Url::parse(host).map_err(|err| AmazonError::Unavailable(err.to_string()))?,
+            (None, Some(host)) => Url::parse(host).map_err(|err| malformed(host, err.to_string()))?,
             (None, None) => {
-                return Err(AmazonError::Unavailable(format!("no SP-API host for region {region}")));
+                return Err(MarketplaceError::Rejected {
+                    detail: format!("no SP-API host for region {region}"),
+                });
             }
         };
         let url = join(&base, "/sellers/v1/marketplaceParticipations");
@@ -189,86 +199,77 @@ impl Amazon {
             .header("x-amz-access-token", access_token)
             .send()
             .await
-            .map_err(|err| AmazonError::Unavailable(unreachable(&url, &err)))?;
-        let body: Payload<Vec<Participation>> = read_json(response, false).await?;
+            .map_err(|err| unreachable(&url, &err))?;
+        let answer = crate::http::read(&url, response).await?;
+        if !answer.is_success() {
+            return Err(errors::sp_api(&url, &answer));
+        }
+        let body: Payload<Vec<Participation>> = parse(&url, &answer.body)?;
         Ok(body.payload)
     }
-}
 
-async fn read_json<T: serde::de::DeserializeOwned>(response: reqwest::Response, lwa: bool) -> Result<T, AmazonError> {
-    let status = response.status();
-    let body = response
-        .text()
-        .await
-        .map_err(|err| AmazonError::Unavailable(err.to_string()))?;
-    if !status.is_success() {
-        return Err(errors::from_response_body(status.as_u16(), &body, lwa));
-    }
-    // The body may hold tokens: never quote it.
-    serde_json::from_str(&body)
-        .map_err(|err| AmazonError::Unavailable(format!("Amazon answered in an unexpected format ({err})")))
-}
-
-/// Turns Amazon's refusal into a message that says what to do.
-pub fn explain(err: &AmazonError) -> CheckError {
-    match err {
-        AmazonError::Lwa { error, .. } if error == "invalid_client" => CheckError::Rejected(format!(
-            "Amazon rejected the Client ID or Client Secret ({err}). Check both in Developer Central; \
-             LWA client secrets expire every 180 days."
-        )),
-        AmazonError::Lwa { error, .. } if error == "invalid_grant" => CheckError::Rejected(format!(
-            "Amazon rejected the refresh token ({err}). The authorisation may have been revoked or may \
-             belong to another application or region: connect the account again."
-        )),
-        AmazonError::Lwa { .. } => CheckError::Rejected(format!("Login with Amazon refused the request ({err}).")),
-        AmazonError::SpApi { status: 429, .. } => CheckError::Rejected(format!(
-            "Amazon's rate limit for this check was reached ({err}). It allows about one check a minute; try again shortly."
-        )),
-        AmazonError::SpApi { status: 403, .. } => CheckError::Rejected(format!(
-            "Amazon SP-API refused access ({err}). Check that the Region matches the Seller Central \
-             account that granted the refresh token, and that the app has the Selling Partner Insights role."
-        )),
-        AmazonError::SpApi { .. } => CheckError::Rejected(format!("Amazon SP-API answered with an error ({err}).")),
-        AmazonError::Unavailable(reason) => CheckError::Unavailable(reason.clone()),
-    }
-}
-
-#[async_trait::async_trait]
-impl Connector for Amazon {
-    fn platform(&self) -> &'static str {
-        "amazon"
+    /// The account's stored access token, or a new one from its refresh token.
+    async fn access_token(&self, account: &Account) -> Result<(String, Option<IssuedToken>), MarketplaceError> {
+        if let Some(token) = &account.access_token {
+            return Ok((token.clone(), None));
+        }
+        self.new_access_token(account).await
     }
 
-    /// getMarketplaceParticipations allows about one call a minute after a burst of 15.
-    fn check_reuse_window(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(60)
-    }
-
-    /// Refreshes the access token and lists the seller's marketplace participations.
-    async fn check(&self, account: &Account) -> Result<AccountCheck, CheckError> {
+    async fn new_access_token(&self, account: &Account) -> Result<(String, Option<IssuedToken>), MarketplaceError> {
         let client = LwaClient {
             client_id: account.secret("client_id")?,
             client_secret: account.secret("client_secret")?,
         };
-        let refresh_token = account.secret("refresh_token")?;
+        let tokens = self.refresh(&client, account.secret("refresh_token")?).await?;
+        let lifetime = Duration::from_secs(tokens.expires_in.max(0).unsigned_abs()).saturating_sub(ACCESS_TOKEN_MARGIN);
+        let issued = IssuedToken {
+            value: tokens.access_token.clone(),
+            lifetime,
+        };
+        Ok((tokens.access_token, Some(issued)))
+    }
+}
+
+/// A successful answer's body. It may hold tokens: a parse error never quotes it.
+fn parse<T: serde::de::DeserializeOwned>(url: &str, body: &str) -> Result<T, MarketplaceError> {
+    serde_json::from_str(body).map_err(|err| malformed(url, format!("an unexpected format ({err})")))
+}
+
+#[async_trait::async_trait]
+impl Connector for Amazon {
+    /// getMarketplaceParticipations allows about one call a minute after a burst of 15.
+    fn check_reuse_window(&self) -> Duration {
+        Duration::from_secs(60)
+    }
+
+    /// Lists the seller's marketplace participations, with the stored access token or, when
+    /// there is none or Amazon refuses it, a new one from the refresh token.
+    async fn check(&self, account: &Account) -> Result<AccountCheck, MarketplaceError> {
         let marketplace_id = account.marketplace_id.as_deref().unwrap_or_default();
-        let marketplace = marketplaces::find(marketplace_id)
-            .ok_or_else(|| CheckError::Rejected(format!("Unknown Amazon marketplace {marketplace_id:?}.")))?;
+        let marketplace = marketplaces::find(marketplace_id).ok_or_else(|| MarketplaceError::Rejected {
+            detail: format!("unknown Amazon marketplace {marketplace_id:?}"),
+        })?;
         let region = account
             .region
             .as_deref()
             .and_then(|region| region.parse::<Region>().ok())
-            .ok_or_else(|| CheckError::Rejected("Choose the API region: NA, EU, FE or SANDBOX.".into()))?;
-
-        let issued_at = OffsetDateTime::now_utc();
-        let tokens = self
-            .refresh(&client, refresh_token)
-            .await
-            .map_err(|err| explain(&err))?;
-        let participations = self
-            .marketplace_participations(region, marketplace, &tokens.access_token)
-            .await
-            .map_err(|err| explain(&err))?;
+            .ok_or_else(|| MarketplaceError::Rejected {
+                detail: "no API region: NA, EU, FE or SANDBOX".into(),
+            })?;
+        let (token, mut issued) = self.access_token(account).await?;
+        let participations = match self.marketplace_participations(region, marketplace, &token).await {
+            Err(MarketplaceError::Unauthorized {
+                credential: Credential::Permission,
+                ..
+            }) if issued.is_none() => {
+                // The stored token was revoked or expired early: one new token, one retry.
+                let (token, new) = self.new_access_token(account).await?;
+                issued = new;
+                self.marketplace_participations(region, marketplace, &token).await?
+            }
+            other => other?,
+        };
         let store = participations
             .iter()
             .find(|p| p.marketplace.id == marketplace.marketplace_id)
@@ -289,12 +290,7 @@ impl Connector for Amazon {
         Ok(AccountCheck {
             label: store,
             message,
-            tokens: vec![IssuedToken {
-                field: "access_token",
-                value: tokens.access_token,
-                // Refreshed a minute early, so a token never expires mid-call.
-                expires_at: issued_at + Duration::seconds(tokens.expires_in) - Duration::minutes(1),
-            }],
+            access_token: issued,
         })
     }
 }

@@ -1,0 +1,174 @@
+//! What pages and the API show of connections: credentials masked, and per platform a card
+//! with the worst status of its accounts.
+
+use std::collections::BTreeMap;
+
+use javelin_marketplaces::Platform;
+use javelin_marketplaces::amazon;
+use javelin_storage::{Connection, ConnectionStatus, Timestamp};
+use serde::Serialize;
+
+/// A secret field as it may be shown: `••••` and at most the last 4 characters.
+pub fn mask(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    // Short secrets show nothing of themselves.
+    if chars.len() < 12 {
+        return "••••".to_owned();
+    }
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("••••{tail}")
+}
+
+/// How a credential field is named to sellers.
+pub fn credential_label(field: &str) -> &'static str {
+    match field {
+        "client_id" => "Client ID",
+        "client_secret" => "Client Secret",
+        "refresh_token" => "Refresh Token",
+        "password" => "Password",
+        "api_key" => "API Key",
+        "api_secret" => "API Secret",
+        _ => "credential",
+    }
+}
+
+/// How a stored credential may be shown: passwords not at all (their tail is worth more to a
+/// guesser than a token's), others masked; `None` when it could not be decrypted.
+pub(crate) fn shown(field: &str, plain: Option<&str>) -> String {
+    match plain {
+        Some(_) if field == "password" => "••••".to_owned(),
+        Some(plain) => mask(plain),
+        None => "(cannot be decrypted)".to_owned(),
+    }
+}
+
+/// A connection with its masked credentials, for pages and the API.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConnectionView {
+    pub id: i64,
+    pub platform: Platform,
+    pub status: ConnectionStatus,
+    pub status_message: String,
+    pub label: String,
+    pub region: Option<String>,
+    pub marketplace_id: Option<String>,
+    pub selling_partner_id: Option<String>,
+    /// Field name → masked value (`"client_secret": "••••a1b2"`).
+    #[serde(flatten)]
+    pub credentials: BTreeMap<String, String>,
+    pub created_at: Timestamp,
+    pub last_tested_at: Option<Timestamp>,
+}
+
+impl ConnectionView {
+    pub(crate) fn new(connection: Connection, platform: Platform, credentials: BTreeMap<String, String>) -> Self {
+        Self {
+            id: connection.id,
+            platform,
+            status: connection.status,
+            status_message: connection.status_message,
+            label: connection.label,
+            region: connection.region,
+            marketplace_id: connection.marketplace_id,
+            selling_partner_id: connection.selling_partner_id,
+            credentials,
+            created_at: connection.created_at,
+            last_tested_at: connection.last_tested_at,
+        }
+    }
+
+    /// The marketplace's name and country, for Amazon connections.
+    pub fn marketplace_name(&self) -> Option<String> {
+        let marketplace = amazon::marketplaces::find(self.marketplace_id.as_deref()?)?;
+        Some(format!("{} ({})", marketplace.name, marketplace.country_code))
+    }
+
+    /// The seller's name for the account, or one Javelin makes up.
+    pub fn display_name(&self) -> String {
+        if self.label.is_empty() {
+            format!("{} account {}", self.platform.name(), self.id)
+        } else {
+            self.label.clone()
+        }
+    }
+}
+
+/// What the Connect Platforms page and `GET /api/v1/platforms` show of one platform.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlatformCard {
+    pub platform: String,
+    pub name: String,
+    pub status: ConnectionStatus,
+    pub connections: Vec<ConnectionView>,
+}
+
+impl PlatformCard {
+    /// The platform's status is its worst connection's: an error outweighs an incomplete
+    /// configuration, which outweighs connected; no connection at all is Not Connected.
+    pub fn new(platform: javelin_storage::Platform, connections: Vec<ConnectionView>) -> Self {
+        let rank = |status: ConnectionStatus| match status {
+            ConnectionStatus::Error => 3,
+            ConnectionStatus::Incomplete => 2,
+            ConnectionStatus::Connected => 1,
+            ConnectionStatus::NotConnected => 0,
+        };
+        let status = connections
+            .iter()
+            .map(|c| c.status)
+            .max_by_key(|s| rank(*s))
+            .unwrap_or(ConnectionStatus::NotConnected);
+        Self {
+            platform: platform.code,
+            name: platform.name,
+            status,
+            connections,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_show_at_most_four_characters() {
+        assert_eq!(mask("Atzr|IQEBLzAtAhexamplewVz2Nn6f2y"), "••••6f2y");
+        assert_eq!(mask("short"), "••••");
+        assert_eq!(mask("amzn1.oa2-cs.v1.abcdef1234"), "••••1234");
+        assert_eq!(shown("password", Some("a long password 1234")), "••••");
+        assert_eq!(shown("api_key", None), "(cannot be decrypted)");
+    }
+
+    #[test]
+    fn a_card_shows_its_worst_connection() {
+        let platform = || javelin_storage::Platform {
+            code: "amazon".into(),
+            name: "Amazon".into(),
+            sort_order: 1,
+        };
+        let at = Timestamp::parse_rfc3339("2026-11-27T10:00:00Z").expect("valid");
+        let view = |id, status| ConnectionView {
+            id,
+            platform: Platform::Amazon,
+            status,
+            status_message: String::new(),
+            label: String::new(),
+            region: None,
+            marketplace_id: None,
+            selling_partner_id: None,
+            credentials: BTreeMap::new(),
+            created_at: at,
+            last_tested_at: None,
+        };
+        use ConnectionStatus::{Connected, Error, Incomplete, NotConnected};
+        assert_eq!(PlatformCard::new(platform(), vec![]).status, NotConnected);
+        let card = PlatformCard::new(platform(), vec![view(1, Connected), view(2, Incomplete)]);
+        assert_eq!(card.status, Incomplete);
+        let card = PlatformCard::new(
+            platform(),
+            vec![view(1, Error), view(2, Incomplete), view(3, Connected)],
+        );
+        assert_eq!(card.status, Error);
+        assert_eq!(card.connections[0].display_name(), "Amazon account 1");
+    }
+}
