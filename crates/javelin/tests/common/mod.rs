@@ -34,6 +34,8 @@ pub struct TestApp {
     pub config: Config,
     /// The server's clock: it stands still until a test moves it.
     pub clock: ManualClock,
+    /// The listening socket, kept open across restarts so that no other test can take the port.
+    socket: std::net::TcpListener,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -84,10 +86,9 @@ impl TestApp {
 
     pub async fn start_with(db: TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
         javelin_marketplaces::http::ensure_crypto_provider();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let addr = listener.local_addr().expect("bound address");
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        socket.set_nonblocking(true).expect("non-blocking socket");
+        let addr = socket.local_addr().expect("bound address");
         let base = format!("http://{addr}");
         let callback: url::Url = format!("{base}/connections/amazon/oauth/callback")
             .parse()
@@ -125,14 +126,18 @@ impl TestApp {
             db,
             config,
             clock: ManualClock::starting_at(Timestamp::now()),
+            socket,
             stop: None,
             task: None,
         };
-        app.launch(listener).await;
+        app.launch().await;
         app
     }
 
-    async fn launch(&mut self, listener: tokio::net::TcpListener) {
+    /// Serves on (a handle of) the app's socket.
+    async fn launch(&mut self) {
+        let handle = self.socket.try_clone().expect("a handle of the socket");
+        let listener = tokio::net::TcpListener::from_std(handle).expect("a tokio listener");
         let server = Server::with_clock(&self.config, listener, self.clock.clock())
             .await
             .expect("server starts");
@@ -146,10 +151,7 @@ impl TestApp {
     /// Stops the server gracefully and starts it again on the same database and port.
     pub async fn restart(&mut self) {
         self.shutdown().await;
-        let listener = tokio::net::TcpListener::bind(self.config.listen)
-            .await
-            .expect("rebind the same port");
-        self.launch(listener).await;
+        self.launch().await;
     }
 
     pub async fn shutdown(&mut self) {
