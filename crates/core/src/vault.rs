@@ -108,10 +108,6 @@ impl Vault {
         }
     }
 
-    pub fn key_id(&self) -> &str {
-        self.current.id()
-    }
-
     fn key(&self, key_id: &str) -> Option<&MasterKey> {
         std::iter::once(&self.current)
             .chain(&self.previous)
@@ -210,6 +206,19 @@ mod tests {
         let rotating = Vault::rotating(new.clone(), old);
         assert_eq!(rotating.open(&sealed, "x").as_deref(), Ok("secret"));
         assert_eq!(rotating.seal("secret", "x").key_id, new.id());
+    }
+
+    #[test]
+    fn debugging_output_names_the_key_without_showing_it() {
+        let bytes = [0xab; 32];
+        let key = MasterKey::from_bytes(&bytes);
+        let shown = format!("{key:?} {:?}", Vault::new(key.clone()));
+        assert!(shown.contains(key.id()), "{shown}");
+        assert!(
+            !shown.contains("171") && !shown.to_lowercase().contains("abab"),
+            "{shown}"
+        );
+        assert!(!shown.contains(&STANDARD.encode(bytes)), "{shown}");
     }
 
     #[test]
