@@ -5,6 +5,7 @@
 pub mod accounts;
 mod clock;
 pub mod connections;
+pub mod orders;
 pub mod platforms;
 mod tokens;
 pub mod vault;
@@ -13,3 +14,4 @@ pub use accounts::{AccountError, Accounts, LoginError, NewSessionToken};
 pub use clock::{Clock, ManualClock};
 pub use connections::{Connections, PlatformCard};
 pub use javelin_storage::ConnectionStatus;
+pub use orders::Catalog;

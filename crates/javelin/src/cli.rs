@@ -78,9 +78,8 @@ pub struct SandboxArgs {
     /// Address and port of the sandbox (Amazon under /amazon, Flipkart under /flipkart).
     #[arg(long, default_value = "127.0.0.1:8001")]
     pub listen: String,
-    /// Changes the sample credentials; the same seed gives the same values on every run.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub data: SandboxData,
     /// Print the sample credentials as JSON and exit.
     #[arg(long)]
     pub print_credentials: bool,
@@ -103,11 +102,51 @@ pub struct DemoArgs {
     /// Address and port of the sandbox.
     #[arg(long, default_value = "127.0.0.1:8001")]
     pub sandbox_listen: String,
-    /// Changes the sandbox's sample credentials.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub data: SandboxData,
     #[command(flatten)]
     pub settings: Settings,
+}
+
+/// What the sandbox's marketplaces hold and how hard they are to deal with.
+#[derive(Args, Clone)]
+pub struct SandboxData {
+    /// Changes the sample credentials and the generated data; the same seed gives the same
+    /// values on every run.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Amazon orders placed over the last 30 days (Flipkart gets half as many).
+    #[arg(long, default_value_t = 300)]
+    pub orders: usize,
+    /// Let calls through this many times faster than Amazon's published rate limits (and say
+    /// so in x-amzn-RateLimit-Limit).
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// The share of calls (0 to 1) answered with a fault: 429, 500, 503, a slow answer, a
+    /// connection cut off, malformed JSON.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+}
+
+impl SandboxData {
+    /// The sandbox's options with these data; `live` keeps new orders coming.
+    pub fn options(
+        &self,
+        redirect_uris: Vec<url::Url>,
+        draft_app: bool,
+        live: bool,
+    ) -> javelin_sandbox::SandboxOptions {
+        javelin_sandbox::SandboxOptions {
+            seed: self.seed,
+            redirect_uris,
+            draft_app,
+            orders: self.orders,
+            live,
+            time_scale: self.time_scale,
+            fault_rate: self.fault_rate,
+            ..javelin_sandbox::SandboxOptions::default()
+        }
+    }
 }
 
 /// Settings shared by every command; validated into a [`crate::config::Config`].

@@ -8,6 +8,7 @@ use url::Url;
 
 use javelin_core::vault::MasterKey;
 use javelin_marketplaces::amazon::AmazonEndpoints;
+use javelin_sync::SyncSettings;
 
 use crate::cli::Settings;
 
@@ -55,6 +56,8 @@ pub struct Config {
     pub admin: Option<AdminSeed>,
     pub log_filter: String,
     pub log_format: LogFormat,
+    /// How the sync engine runs (not a setting of its own yet: the defaults).
+    pub sync: SyncSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -165,6 +168,7 @@ impl Config {
             admin,
             log_filter: settings.log,
             log_format,
+            sync: SyncSettings::default(),
         })
     }
 }

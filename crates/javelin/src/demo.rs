@@ -4,11 +4,11 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use javelin_sandbox::{Sandbox, SandboxOptions};
+use javelin_sandbox::Sandbox;
 use url::Url;
 
 use crate::EXIT_CONFIG;
-use crate::cli::SandboxArgs;
+use crate::cli::{SandboxArgs, SandboxData};
 use crate::config::Config;
 
 /// `javelin sandbox`: serves the simulators until Ctrl-C or SIGTERM.
@@ -33,11 +33,7 @@ pub fn sandbox_main(args: SandboxArgs) -> ExitCode {
             }
         }
     }
-    let sandbox = Sandbox::new(SandboxOptions {
-        seed: args.seed,
-        redirect_uris,
-        draft_app: !args.published,
-    });
+    let sandbox = Sandbox::new(args.data.options(redirect_uris, !args.published, false));
     if args.print_credentials {
         // Serialising plain strings cannot fail.
         println!(
@@ -90,7 +86,7 @@ fn sandbox_instructions(sandbox: &Sandbox, base: &str) -> String {
 }
 
 /// `javelin demo`: the sandbox and Javelin, wired to each other.
-pub async fn run(config: Config, sandbox_listen: &str, seed: u64) -> anyhow::Result<ExitCode> {
+pub async fn run(config: Config, sandbox_listen: &str, data: SandboxData) -> anyhow::Result<ExitCode> {
     let shutdown = crate::server::shutdown_signal();
     let listen: SocketAddr = sandbox_listen
         .parse()
@@ -100,12 +96,9 @@ pub async fn run(config: Config, sandbox_listen: &str, seed: u64) -> anyhow::Res
         .await
         .map_err(|err| anyhow::anyhow!("cannot listen on {} (JAVELIN_LISTEN): {err}", config.listen))?;
     let mut config = config.bound_to(javelin_listener.local_addr()?);
-    let sandbox = Sandbox::new(SandboxOptions {
-        seed,
-        redirect_uris: vec![config.amazon_oauth_redirect_uri.clone()],
-        // Published, so that following the guide word by word needs no draft checkbox.
-        draft_app: false,
-    });
+    // Published, so that following the guide word by word needs no draft checkbox; live, so
+    // that new orders keep arriving while the seller watches.
+    let sandbox = Sandbox::new(data.options(vec![config.amazon_oauth_redirect_uri.clone()], false, true));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

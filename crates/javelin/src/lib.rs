@@ -34,9 +34,9 @@ pub fn main() -> ExitCode {
         Command::Key(KeyCommand::Rotate { new_key, settings }) => (Job::RotateKey { new_key }, settings),
         Command::Demo(DemoArgs {
             sandbox_listen,
-            seed,
+            data,
             settings,
-        }) => (Job::Demo { sandbox_listen, seed }, settings),
+        }) => (Job::Demo { sandbox_listen, data }, settings),
         Command::Sandbox(args) => return demo::sandbox_main(args),
     };
     let config = match Config::from_settings(settings) {
@@ -72,9 +72,17 @@ fn block_on(job: impl Future<Output = anyhow::Result<ExitCode>>) -> ExitCode {
 enum Job {
     Serve,
     Migrate,
-    CreateUser { email: String, role: String },
-    RotateKey { new_key: Option<String> },
-    Demo { sandbox_listen: String, seed: u64 },
+    CreateUser {
+        email: String,
+        role: String,
+    },
+    RotateKey {
+        new_key: Option<String>,
+    },
+    Demo {
+        sandbox_listen: String,
+        data: cli::SandboxData,
+    },
 }
 
 async fn run(job: Job, config: Config) -> anyhow::Result<ExitCode> {
@@ -98,7 +106,7 @@ async fn run(job: Job, config: Config) -> anyhow::Result<ExitCode> {
             storage.close().await;
             rotated?;
         }
-        Job::Demo { sandbox_listen, seed } => return demo::run(config, &sandbox_listen, seed).await,
+        Job::Demo { sandbox_listen, data } => return demo::run(config, &sandbox_listen, data).await,
     }
     Ok(ExitCode::SUCCESS)
 }

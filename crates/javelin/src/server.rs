@@ -11,6 +11,7 @@ use javelin_marketplaces::Connectors;
 use javelin_marketplaces::amazon::Amazon;
 use javelin_marketplaces::flipkart::Flipkart;
 use javelin_storage::Storage;
+use javelin_sync::Sync;
 use javelin_web::{AppState, Metrics, WebSettings};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -63,8 +64,16 @@ impl Server {
             Amazon::new(http.clone(), config.amazon.clone()),
             Flipkart::new(http, config.flipkart_api_url.clone()),
         );
+        let store = CredentialStore::new(storage.clone(), vault);
+        let sync = Sync::new(
+            storage.clone(),
+            store.clone(),
+            connectors.clone(),
+            clock.clone(),
+            config.sync.clone(),
+        );
         let connections = Connections::new(
-            CredentialStore::new(storage.clone(), vault),
+            store,
             connectors,
             clock,
             config.amazon_oauth_redirect_uri.clone(),
@@ -74,13 +83,20 @@ impl Server {
             frontend_url: config.frontend_url.clone(),
         };
         let state = AppState {
+            catalog: javelin_core::Catalog::new(storage.clone()),
             storage,
             accounts,
             connections,
+            sync,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
         };
         Ok(Self { listener, state })
+    }
+
+    /// The sync engine this server runs.
+    pub fn sync(&self) -> javelin_sync::Sync {
+        self.state.sync.clone()
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight and lets the
@@ -94,6 +110,11 @@ impl Server {
             state.connections.clone(),
             stopping.clone(),
         ));
+        let sync = state.sync.clone();
+        let syncing = tokio::spawn({
+            let stopping = stopping.clone();
+            async move { sync.run(stopping).await }
+        });
         let frontend_url = state.settings.frontend_url.clone();
         let app = javelin_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
         tracing::info!(address = %listener.local_addr()?, %frontend_url, "Javelin is serving");
@@ -105,8 +126,10 @@ impl Server {
             })
             .await;
         stopping.cancel();
-        if let Err(err) = housekeeping.await {
-            tracing::warn!(error = %err, "housekeeping ended abnormally");
+        for (task, name) in [(housekeeping, "housekeeping"), (syncing, "sync")] {
+            if let Err(err) = task.await {
+                tracing::warn!(error = %err, "{name} ended abnormally");
+            }
         }
         storage.close().await;
         tracing::info!("Javelin has stopped");

@@ -3,20 +3,28 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use javelin_model::{Order, StockLevel};
+use time::OffsetDateTime;
+
 use crate::amazon::Amazon;
 use crate::flipkart::Flipkart;
-use crate::{MarketplaceError, Platform};
+use crate::{MarketplaceError, Pace, Platform};
 
 /// What a connector needs to talk to one seller account.
 #[derive(Clone, Default)]
 pub struct Account {
     pub region: Option<String>,
     pub marketplace_id: Option<String>,
+    /// Amazon's id of the seller, when the consent told it.
+    pub selling_partner_id: Option<String>,
     /// Decrypted credentials by field name (`client_id`, `refresh_token`, `api_key`, …).
     pub secrets: BTreeMap<String, String>,
     /// An access token issued earlier and, by the caller's clock, not yet expired. Used before
     /// asking for a new one; a connector that finds it refused gets a new one once.
     pub access_token: Option<String>,
+    /// The marketplaces to sync (Amazon: those of the region the seller sells in and has not
+    /// switched off); empty means the account's own marketplace only.
+    pub marketplace_ids: Vec<String>,
 }
 
 impl Account {
@@ -44,9 +52,50 @@ pub struct AccountCheck {
     pub message: String,
     /// A new access token, when the check had to get one.
     pub access_token: Option<IssuedToken>,
+    /// The marketplaces the account sells in that this connection can sync: id and name.
+    pub marketplaces: Vec<(String, String)>,
 }
 
-/// What every marketplace connector does. The sync engine adds orders and inventory.
+/// What a sync call needs: the account, a valid access token, and the pacing of its calls.
+pub struct Session<'a> {
+    pub account: &'a Account,
+    pub access_token: &'a str,
+    pub pace: &'a dyn Pace,
+}
+
+/// A record a marketplace sent that cannot be kept, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+/// One page of orders updated since a watermark.
+pub struct OrdersPage {
+    pub orders: Vec<Result<Order, Skipped>>,
+    /// Where the next page starts; `None` on the last one.
+    pub next: Option<String>,
+    /// How far the stream is synced once this page (the last) is stored, when the
+    /// marketplace says.
+    pub watermark: Option<OffsetDateTime>,
+}
+
+/// Which stored stock a complete read of a stream replaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StockScope {
+    pub marketplace_id: Option<String>,
+    /// `None`: every location of the marketplace.
+    pub location: Option<String>,
+}
+
+/// One page of a stream of stock levels.
+pub struct StockPage {
+    pub levels: Vec<Result<StockLevel, Skipped>>,
+    pub next: Option<String>,
+}
+
+/// What every marketplace connector does: check an account, and read its orders and stock
+/// as streams of pages that the sync engine paces, stores and resumes.
 #[async_trait::async_trait]
 pub trait Connector: Send + Sync {
     /// Proves the credentials work by fetching real data from the marketplace.
@@ -57,6 +106,33 @@ pub trait Connector: Send + Sync {
     fn check_reuse_window(&self) -> Duration {
         Duration::ZERO
     }
+
+    /// A new access token from the account's long-lived credentials.
+    async fn access_token(&self, account: &Account) -> Result<IssuedToken, MarketplaceError>;
+
+    /// The streams an account's orders come in, each with its own watermark.
+    fn order_streams(&self, account: &Account) -> Vec<String>;
+
+    /// The page of a stream's orders updated after `since`, starting at `cursor` (a `next` of
+    /// an earlier page) or at the beginning.
+    async fn orders_page(
+        &self,
+        session: &Session<'_>,
+        stream: &str,
+        since: OffsetDateTime,
+        cursor: Option<&str>,
+    ) -> Result<OrdersPage, MarketplaceError>;
+
+    /// The streams an account's stock comes in, and what each replaces once read to the end.
+    fn stock_streams(&self, account: &Account) -> Vec<(String, StockScope)>;
+
+    /// The page of a stock stream starting at `cursor`, or at the beginning.
+    async fn stock_page(
+        &self,
+        session: &Session<'_>,
+        stream: &str,
+        cursor: Option<&str>,
+    ) -> Result<StockPage, MarketplaceError>;
 }
 
 /// Every marketplace client, found by platform. Cheap to clone.

@@ -74,10 +74,18 @@ pub(crate) async fn read(url: &str, response: reqwest::Response) -> Result<Answe
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
+    // Amazon's current rate for the operation, when it says (x-amzn-RateLimit-Limit).
+    let rate_limit = response
+        .headers()
+        .get("x-amzn-ratelimit-limit")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<f64>().ok())
+        .filter(|rate| rate.is_finite() && *rate > 0.0);
     let body = response.text().await.map_err(|err| unreachable(url, &err))?;
     Ok(Answer {
         status,
         retry_after,
+        rate_limit,
         body,
     })
 }
@@ -85,6 +93,7 @@ pub(crate) async fn read(url: &str, response: reqwest::Response) -> Result<Answe
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) retry_after: Option<Duration>,
+    pub(crate) rate_limit: Option<f64>,
     pub(crate) body: String,
 }
 

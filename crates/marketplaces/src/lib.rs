@@ -7,8 +7,11 @@ mod connector;
 mod error;
 pub mod flipkart;
 pub mod http;
-mod platform;
+mod pace;
 
-pub use connector::{Account, AccountCheck, Connector, Connectors, IssuedToken};
+pub use connector::{
+    Account, AccountCheck, Connector, Connectors, IssuedToken, OrdersPage, Session, Skipped, StockPage, StockScope,
+};
 pub use error::{Credential, MarketplaceError, Unavailability};
-pub use platform::{Platform, UnknownPlatform};
+pub use javelin_model::{Platform, UnknownPlatform};
+pub use pace::{Operation, Pace, Unpaced};

@@ -7,7 +7,9 @@
 mod amazon;
 mod clock;
 mod credentials;
+mod data;
 mod flipkart;
+mod limits;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,8 +20,10 @@ use axum::routing::post;
 use serde::Deserialize;
 use url::Url;
 
+pub use amazon::{OrderState, SimStock};
 pub use clock::Clock;
 pub use credentials::{AmazonCredentials, Credentials, FlipkartCredentials};
+pub use flipkart::{ShipmentState, SimListing};
 
 /// How the simulated marketplaces are set up.
 #[derive(Clone, Debug)]
@@ -30,6 +34,16 @@ pub struct SandboxOptions {
     pub redirect_uris: Vec<Url>,
     /// Whether the sample Amazon application is still a draft (needs `version=beta`).
     pub draft_app: bool,
+    /// Products in the seller's catalogue.
+    pub products: usize,
+    /// Amazon orders placed over the last 30 days (half as many Flipkart orders).
+    pub orders: usize,
+    /// Whether new orders keep arriving (every few minutes, for three days), as in the demo.
+    pub live: bool,
+    /// How many times faster than Amazon's published limits the sandbox lets calls through.
+    pub time_scale: f64,
+    /// The share of calls answered with a fault (429, 500, 503, slow, cut off, malformed).
+    pub fault_rate: f64,
 }
 
 impl Default for SandboxOptions {
@@ -41,6 +55,11 @@ impl Default for SandboxOptions {
                 Url::parse("http://localhost:8000/connections/amazon/oauth/callback").expect("valid URL"),
             ],
             draft_app: true,
+            products: 40,
+            orders: 300,
+            live: false,
+            time_scale: 1.0,
+            fault_rate: 0.0,
         }
     }
 }
@@ -60,21 +79,29 @@ pub struct Sandbox {
 pub mod operation {
     pub const LWA_TOKEN: &str = "amazon:lwa:token";
     pub const GET_MARKETPLACE_PARTICIPATIONS: &str = "amazon:sellers:getMarketplaceParticipations";
+    pub const SEARCH_ORDERS: &str = "amazon:orders:searchOrders";
+    pub const GET_ORDER: &str = "amazon:orders:getOrder";
+    pub const GET_INVENTORY_SUMMARIES: &str = "amazon:fbaInventory:getInventorySummaries";
+    pub const SEARCH_LISTINGS_ITEMS: &str = "amazon:listings:searchListingsItems";
     pub const FLIPKART_TOKEN: &str = "flipkart:oauth:token";
     pub const FLIPKART_FILTER_SHIPMENTS: &str = "flipkart:shipments:filter";
+    pub const FLIPKART_SHIPMENTS_BY_ID: &str = "flipkart:shipments:byId";
+    pub const FLIPKART_LISTINGS: &str = "flipkart:listings";
 }
 
 impl Sandbox {
     pub fn new(options: SandboxOptions) -> Self {
         let credentials = Credentials::from_seed(options.seed);
         let clock = Clock::default();
-        let state = amazon::AmazonState::new(&credentials);
+        let start = clock.now();
+        let state = amazon::AmazonState::new(&credentials, &options, start);
+        let flipkart = flipkart::FlipkartState::new(&options, start);
         Self {
             options: Arc::new(options),
             credentials: Arc::new(credentials),
             clock,
             state: Arc::new(Mutex::new(state)),
-            flipkart: Arc::new(Mutex::new(flipkart::FlipkartState::default())),
+            flipkart: Arc::new(Mutex::new(flipkart)),
             calls: Arc::default(),
         }
     }
@@ -101,6 +128,54 @@ impl Sandbox {
             .get(operation)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Every Amazon order of these marketplaces placed by now, as it stands now.
+    pub fn amazon_orders(&self, marketplace_ids: &[&str]) -> Vec<OrderState> {
+        self.amazon().order_states(marketplace_ids, self.clock.now())
+    }
+
+    /// The Amazon stock of every SKU in every marketplace of the seller.
+    pub fn amazon_stock(&self) -> Vec<SimStock> {
+        self.amazon().stock.clone()
+    }
+
+    /// Every Flipkart order item placed by now, with its state now.
+    pub fn flipkart_items(&self) -> Vec<ShipmentState> {
+        self.flipkart().states(self.clock.now())
+    }
+
+    pub fn flipkart_listings(&self) -> Vec<SimListing> {
+        self.flipkart().listings.clone()
+    }
+
+    /// Makes one Amazon order come with a broken field from now on.
+    pub fn corrupt_amazon_order(&self, order_id: &str) -> bool {
+        let mut state = self.amazon();
+        let order = state.orders.iter_mut().find(|order| order.id == order_id);
+        order.map(|order| order.corrupt = true).is_some()
+    }
+
+    /// Revokes every Amazon grant: refresh and access tokens stop working.
+    pub fn revoke_amazon_grants(&self) {
+        self.amazon().revoke_grants();
+    }
+
+    /// Changes the share of calls answered with a fault.
+    pub fn set_fault_rate(&self, rate: f64) {
+        self.amazon().faults.rate = rate.clamp(0.0, 1.0);
+        self.flipkart().faults.rate = rate.clamp(0.0, 1.0);
+    }
+
+    /// Faults injected so far, and calls refused for their rate.
+    pub fn faults_injected(&self) -> u64 {
+        self.amazon().faults.injected + self.flipkart().faults.injected
+    }
+
+    pub fn throttled(&self, operation: &str) -> u64 {
+        let amazon = self.amazon().limits.throttled.get(operation).copied().unwrap_or(0);
+        let flipkart = self.flipkart().limits.throttled.get(operation).copied().unwrap_or(0);
+        amazon + flipkart
     }
 
     fn count(&self, operation: &'static str) {

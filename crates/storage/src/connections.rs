@@ -133,6 +133,29 @@ impl Transaction {
         Ok(())
     }
 
+    /// Sets an active connection's status and message (a sync found its credentials refused),
+    /// leaving the time of its last test as it was.
+    pub async fn set_connection_status(
+        &mut self,
+        id: i64,
+        status: ConnectionStatus,
+        message: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        with_tx!(self, |conn| {
+            sqlx::query(
+                "UPDATE connections SET status = $2, status_message = $3, updated_at = $4 WHERE id = $1 AND active = TRUE",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(message)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// Deletes every secret of a connection and deactivates it; returns whether it was active.
     /// The row stays, so that orders synced from it keep their origin.
     pub async fn deactivate_connection(&mut self, id: i64, now: Timestamp) -> Result<bool> {

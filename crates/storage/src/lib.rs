@@ -8,9 +8,13 @@
 mod connections;
 mod db;
 mod error;
+mod inventory;
 mod oauth_states;
+mod orders;
 mod platforms;
 mod sessions;
+mod sync_jobs;
+mod sync_state;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod timestamp;
@@ -19,9 +23,13 @@ mod users;
 pub use connections::{Connection, ConnectionStatus, NewConnection, StoredSecret};
 pub use db::{Backend, Storage, Transaction};
 pub use error::StorageError;
+pub use inventory::StoredStock;
 pub use oauth_states::{OAuthState, StateLookup};
+pub use orders::{OrderCursor, StatusChange, StoredItem, StoredOrder, UpsertSummary};
 pub use platforms::{NewPlatform, Platform};
 pub use sessions::{NewSession, SessionRecord};
+pub use sync_jobs::{JobOrigin, JobState, PageProgress, SyncJob, SyncKind};
+pub use sync_state::{ConnectionMarketplace, Schedule};
 pub use timestamp::Timestamp;
 pub use users::{NewUser, Role, User, UserLogin};
 

@@ -16,6 +16,7 @@ mod metrics;
 mod ops;
 mod pages;
 mod routes;
+mod sync_api;
 
 use std::sync::Arc;
 
@@ -46,6 +47,8 @@ pub struct AppState {
     pub storage: Storage,
     pub accounts: Accounts,
     pub connections: Connections,
+    pub sync: javelin_sync::Sync,
+    pub catalog: javelin_core::Catalog,
     pub settings: Arc<WebSettings>,
     pub metrics: Arc<Metrics>,
 }

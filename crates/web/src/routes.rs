@@ -9,7 +9,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::{AppState, api, assets, auth, connections, csrf, flash, metrics, ops, pages};
+use crate::{AppState, api, assets, auth, connections, csrf, flash, metrics, ops, pages, sync_api};
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +38,7 @@ where
     H: Handler<T, AppState>,
     T: 'static,
 {
-    // The table only uses GET, POST and DELETE, which all have a filter.
+    // The table only uses GET, POST, PUT and DELETE, which all have a filter.
     let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
     Route {
         info: RouteInfo {
@@ -123,6 +123,13 @@ fn api_routes() -> Vec<Route> {
         ),
         route(SignedIn, M::POST, "/connections/{id}/test", api::test_connection),
         route(SignedIn, M::DELETE, "/connections/{id}", api::delete_connection),
+        route(SignedIn, M::POST, "/connections/{id}/sync", sync_api::start),
+        route(SignedIn, M::GET, "/connections/{id}/sync-jobs", sync_api::jobs),
+        route(SignedIn, M::GET, "/connections/{id}/schedule", sync_api::schedule),
+        route(SignedIn, M::PUT, "/connections/{id}/schedule", sync_api::set_schedule),
+        route(SignedIn, M::GET, "/sync-jobs/{job_id}", sync_api::job),
+        route(SignedIn, M::GET, "/orders", sync_api::orders),
+        route(SignedIn, M::GET, "/inventory", sync_api::inventory),
     ]
 }
 

@@ -76,6 +76,12 @@ impl Connections {
         };
         match outcome {
             Ok(check) => {
+                if !check.marketplaces.is_empty() {
+                    self.store
+                        .storage()
+                        .set_connection_marketplaces(connection.id, &check.marketplaces, now)
+                        .await?;
+                }
                 let record = CheckRecord {
                     status: ConnectionStatus::Connected,
                     message: &check.message,
@@ -111,7 +117,7 @@ fn per(window: Duration) -> String {
 }
 
 /// A marketplace's refusal, in words that say what to do about it.
-pub(crate) fn explain(platform: Platform, err: &MarketplaceError) -> String {
+pub fn explain(platform: Platform, err: &MarketplaceError) -> String {
     let name = platform.name();
     match err {
         MarketplaceError::Throttled { retry_after, detail } => {
@@ -127,8 +133,8 @@ pub(crate) fn explain(platform: Platform, err: &MarketplaceError) -> String {
                  LWA client secrets expire every 180 days."
             ),
             (Platform::Amazon, Credential::Grant) => format!(
-                "Amazon rejected the refresh token ({detail}). The authorisation may have been revoked or may \
-                 belong to another application or region: connect the account again."
+                "Refresh token revoked or expired — reconnect (Amazon said: {detail}). The authorisation may \
+                 have been revoked in Seller Central, or belong to another application or region."
             ),
             (Platform::Amazon, Credential::Permission) => format!(
                 "Amazon SP-API refused access ({detail}). Check that the Region matches the Seller Central \
@@ -179,7 +185,10 @@ mod tests {
             message.contains("Client ID or Client Secret") && message.contains("invalid_client"),
             "{message}"
         );
-        assert!(explain(Platform::Amazon, &unauthorized(Credential::Grant)).contains("refresh token"));
+        assert!(
+            explain(Platform::Amazon, &unauthorized(Credential::Grant))
+                .starts_with("Refresh token revoked or expired — reconnect")
+        );
         assert!(explain(Platform::Amazon, &unauthorized(Credential::Permission)).contains("Region"));
         assert!(explain(Platform::Flipkart, &unauthorized(Credential::Client)).contains(DEVELOPER_ACCESS));
 

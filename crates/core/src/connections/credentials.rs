@@ -89,15 +89,26 @@ impl CredentialStore {
         Ok(connection)
     }
 
-    /// A connection's credentials, decrypted, with its access token while that is valid at `now`.
-    pub(crate) async fn account(
+    /// A connection's credentials, decrypted, with its access token while that is valid at
+    /// `now` and the marketplaces it syncs.
+    pub async fn account(
         &self,
         connection: &Connection,
         now: Timestamp,
     ) -> Result<Result<Account, VaultError>, StorageError> {
+        let marketplace_ids = self
+            .storage
+            .connection_marketplaces(connection.id)
+            .await?
+            .into_iter()
+            .filter(|marketplace| marketplace.sync_enabled)
+            .map(|marketplace| marketplace.marketplace_id)
+            .collect();
         let mut account = Account {
             region: connection.region.clone(),
             marketplace_id: connection.marketplace_id.clone(),
+            selling_partner_id: connection.selling_partner_id.clone(),
+            marketplace_ids,
             ..Account::default()
         };
         for secret in self.storage.connection_secrets(connection.id).await? {
@@ -129,6 +140,37 @@ impl CredentialStore {
         shown
     }
 
+    /// The access token kept for a connection, while it is valid at `now`.
+    pub async fn stored_access_token(
+        &self,
+        connection_id: i64,
+        now: Timestamp,
+    ) -> Result<Option<String>, StorageError> {
+        let secrets = self.storage.connection_secrets(connection_id).await?;
+        Ok(secrets
+            .iter()
+            .find(|secret| secret.field == ACCESS_TOKEN && secret.expires_at.is_some_and(|at| at > now))
+            .and_then(|secret| self.open_field(secret).ok()))
+    }
+
+    /// Keeps a new access token, sealed, for its lifetime from `now`.
+    pub async fn save_access_token(
+        &self,
+        connection_id: i64,
+        token: &IssuedToken,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.storage.begin().await?;
+        tx.put_secret(&self.access_token_secret(connection_id, token, now), now)
+            .await?;
+        tx.commit().await
+    }
+
+    fn access_token_secret(&self, connection_id: i64, token: &IssuedToken, now: Timestamp) -> StoredSecret {
+        let lifetime = time::Duration::try_from(token.lifetime).unwrap_or(time::Duration::ZERO);
+        self.seal_field(connection_id, ACCESS_TOKEN, &token.value, Some(now + lifetime))
+    }
+
     /// Records a check's outcome and the access token it got, together.
     pub(crate) async fn record_check(
         &self,
@@ -138,9 +180,8 @@ impl CredentialStore {
     ) -> Result<(), StorageError> {
         let mut tx = self.storage.begin().await?;
         if let Some(token) = record.access_token {
-            let lifetime = time::Duration::try_from(token.lifetime).unwrap_or(time::Duration::ZERO);
-            let secret = self.seal_field(connection_id, ACCESS_TOKEN, &token.value, Some(now + lifetime));
-            tx.put_secret(&secret, now).await?;
+            tx.put_secret(&self.access_token_secret(connection_id, token, now), now)
+                .await?;
         }
         tx.record_connection_test(connection_id, record.status, record.message, record.label, now)
             .await?;

@@ -17,7 +17,7 @@ use javelin_marketplaces::{Connectors, Platform};
 use javelin_storage::{Connection, ConnectionStatus, NewConnection, StorageError, User};
 use url::Url;
 
-pub use check::TestResult;
+pub use check::{TestResult, explain};
 pub use credentials::{CredentialStore, Reseal, ResealError};
 pub use input::{AmazonApp, AmazonManualInput, AmazonOAuthInput, FieldErrors, FlipkartInput, OAuthCallback};
 pub use oauth::{OAUTH_STATE_LIFETIME, OAuthError};
@@ -220,11 +220,20 @@ impl Connections {
     }
 
     /// "Disconnect": deletes every stored credential and deactivates the connection.
+    /// Its queued and running syncs end as failed.
     pub async fn disconnect(&self, id: i64) -> Result<(), ConnectError> {
+        let now = self.clock.now();
         let mut tx = self.store.storage().begin().await?;
-        let done = tx.deactivate_connection(id, self.clock.now()).await?;
+        let done = tx.deactivate_connection(id, now).await?;
         tx.commit().await?;
-        if done { Ok(()) } else { Err(ConnectError::NotFound) }
+        if !done {
+            return Err(ConnectError::NotFound);
+        }
+        self.store
+            .storage()
+            .fail_active_jobs(id, "The account was disconnected; nothing more is synced from it.", now)
+            .await?;
+        Ok(())
     }
 }
 

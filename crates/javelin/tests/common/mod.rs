@@ -34,6 +34,8 @@ pub struct TestApp {
     pub config: Config,
     /// The server's clock: it stands still until a test moves it.
     pub clock: ManualClock,
+    /// The server's sync engine, to follow its jobs.
+    pub sync: Option<javelin_sync::Sync>,
     /// The listening socket, kept open across restarts so that no other test can take the port.
     socket: std::net::TcpListener,
     stop: Option<oneshot::Sender<()>>,
@@ -41,11 +43,8 @@ pub struct TestApp {
 }
 
 /// The marketplace sandbox on its own loopback port.
-pub async fn start_sandbox(redirect_uris: Vec<url::Url>) -> (Sandbox, String) {
-    let sandbox = Sandbox::new(SandboxOptions {
-        redirect_uris,
-        ..SandboxOptions::default()
-    });
+pub async fn start_sandbox(options: SandboxOptions) -> (Sandbox, String) {
+    let sandbox = Sandbox::new(options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
@@ -85,6 +84,15 @@ impl TestApp {
     }
 
     pub async fn start_with(db: TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_with_sandbox(db, SandboxOptions::default(), adjust).await
+    }
+
+    /// Starts a server wired to a sandbox with these data (its redirect URI is set here).
+    pub async fn start_with_sandbox(
+        db: TestDatabase,
+        options: SandboxOptions,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         javelin_marketplaces::http::ensure_crypto_provider();
         let socket = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         socket.set_nonblocking(true).expect("non-blocking socket");
@@ -93,7 +101,11 @@ impl TestApp {
         let callback: url::Url = format!("{base}/connections/amazon/oauth/callback")
             .parse()
             .expect("valid URL");
-        let (sandbox, sandbox_base) = start_sandbox(vec![callback.clone()]).await;
+        let (sandbox, sandbox_base) = start_sandbox(SandboxOptions {
+            redirect_uris: vec![callback.clone()],
+            ..options
+        })
+        .await;
         let sandbox_url = |path: &str| -> url::Url { format!("{sandbox_base}{path}").parse().expect("valid URL") };
         let data_dir = tempfile::tempdir().expect("data folder");
         let mut config = Config {
@@ -115,6 +127,13 @@ impl TestApp {
             admin: None,
             log_filter: "warn".into(),
             log_format: LogFormat::Pretty,
+            // Retries without long waits; another instance's jobs are not waited for.
+            sync: javelin_sync::SyncSettings {
+                retry_delay: Duration::from_millis(20),
+                poll: Duration::from_secs(3600),
+                schedule_tick: Duration::from_secs(3600),
+                ..javelin_sync::SyncSettings::default()
+            },
         };
         adjust(&mut config);
         let mut app = Self {
@@ -126,6 +145,7 @@ impl TestApp {
             db,
             config,
             clock: ManualClock::starting_at(Timestamp::now()),
+            sync: None,
             socket,
             stop: None,
             task: None,
@@ -141,6 +161,7 @@ impl TestApp {
         let server = Server::with_clock(&self.config, listener, self.clock.clock())
             .await
             .expect("server starts");
+        self.sync = Some(server.sync());
         let (stop, stopped) = oneshot::channel::<()>();
         self.task = Some(tokio::spawn(server.run(async {
             let _ = stopped.await;

@@ -107,6 +107,7 @@ mod tests {
         Answer {
             status,
             retry_after: retry_after.map(Duration::from_secs),
+            rate_limit: None,
             body: body.to_owned(),
         }
     }

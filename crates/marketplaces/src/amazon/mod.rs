@@ -1,17 +1,29 @@
 //! Amazon: the Seller Central consent page, Login with Amazon (LWA) tokens, and SP-API.
 
 mod errors;
+mod inventory;
 pub mod marketplaces;
+mod orders;
 
 use std::time::Duration;
 
 use serde::Deserialize;
+use time::OffsetDateTime;
 use url::Url;
 
+pub use inventory::{GET_INVENTORY_SUMMARIES, SEARCH_LISTINGS_ITEMS};
 pub use marketplaces::{Marketplace, Region};
+pub use orders::SEARCH_ORDERS;
 
-use crate::http::{join, malformed, unreachable};
-use crate::{Account, AccountCheck, Connector, Credential, IssuedToken, MarketplaceError};
+use crate::connector::{OrdersPage, StockPage, StockScope};
+use crate::http::{Answer, join, malformed, unreachable};
+use crate::{Account, AccountCheck, Connector, Credential, IssuedToken, MarketplaceError, Operation, Session, Unpaced};
+
+pub const GET_MARKETPLACE_PARTICIPATIONS: Operation = Operation {
+    name: "getMarketplaceParticipations",
+    rate: 0.016,
+    burst: 15,
+};
 
 /// An access token is used until a minute before Amazon's stated expiry, so that it never
 /// expires during a call.
@@ -176,6 +188,62 @@ impl Amazon {
         parse(url, &answer.body)
     }
 
+    /// The SP-API host of a region, or the one `AMAZON_SPAPI_URL` names.
+    fn spapi_base(&self, region: Region, marketplace: &Marketplace) -> Result<Url, MarketplaceError> {
+        match (&self.endpoints.spapi_base, region.api_host(marketplace)) {
+            (Some(base), _) => Ok(base.clone()),
+            (None, Some(host)) => Url::parse(host).map_err(|err| malformed(host, err.to_string())),
+            (None, None) => Err(MarketplaceError::Rejected {
+                detail: format!("no SP-API host for region {region}"),
+            }),
+        }
+    }
+
+    /// The SP-API host of an account and the marketplaces to ask about.
+    fn account_base(&self, account: &Account) -> Result<(Url, Vec<String>), MarketplaceError> {
+        let (region, marketplace) = region_and_marketplace(account)?;
+        let ids = if account.marketplace_ids.is_empty() {
+            vec![marketplace.marketplace_id.clone()]
+        } else {
+            account.marketplace_ids.clone()
+        };
+        Ok((self.spapi_base(region, marketplace)?, ids))
+    }
+
+    /// `GET` an SP-API path when `pace` allows `operation`; tells `pace` the rate Amazon
+    /// states and any throttling. Returns the URL called and the successful answer.
+    async fn sp_get(
+        &self,
+        base: &Url,
+        path: &str,
+        query: &[(&str, String)],
+        session: &Session<'_>,
+        operation: &Operation,
+    ) -> Result<(String, Answer), MarketplaceError> {
+        let url = join(base, path);
+        session.pace.ready(operation).await;
+        let response = self
+            .http
+            .get(&url)
+            .query(query)
+            .header("x-amz-access-token", session.access_token)
+            .send()
+            .await
+            .map_err(|err| unreachable(&url, &err))?;
+        let answer = crate::http::read(&url, response).await?;
+        if let Some(rate) = answer.rate_limit {
+            session.pace.rate_observed(operation, rate);
+        }
+        if answer.is_success() {
+            return Ok((url, answer));
+        }
+        let err = errors::sp_api(&url, &answer);
+        if let MarketplaceError::Throttled { retry_after, .. } = &err {
+            session.pace.throttled(operation, *retry_after);
+        }
+        Err(err)
+    }
+
     /// `GET /sellers/v1/marketplaceParticipations`: the seller's stores and marketplaces.
     pub async fn marketplace_participations(
         &self,
@@ -183,52 +251,63 @@ impl Amazon {
         marketplace: &Marketplace,
         access_token: &str,
     ) -> Result<Vec<Participation>, MarketplaceError> {
-        let base = match (&self.endpoints.spapi_base, region.api_host(marketplace)) {
-            (Some(base), _) => base.clone(),
-            (None, Some(host)) => Url::parse(host).map_err(|err| malformed(host, err.to_string()))?,
-            (None, None) => {
-                return Err(MarketplaceError::Rejected {
-                    detail: format!("no SP-API host for region {region}"),
-                });
-            }
+        let base = self.spapi_base(region, marketplace)?;
+        let account = Account::default();
+        let session = Session {
+            account: &account,
+            access_token,
+            pace: &Unpaced,
         };
-        let url = join(&base, "/sellers/v1/marketplaceParticipations");
-        let response = self
-            .http
-            .get(&url)
-            .header("x-amz-access-token", access_token)
-            .send()
-            .await
-            .map_err(|err| unreachable(&url, &err))?;
-        let answer = crate::http::read(&url, response).await?;
-        if !answer.is_success() {
-            return Err(errors::sp_api(&url, &answer));
-        }
+        let (url, answer) = self
+            .sp_get(
+                &base,
+                "/sellers/v1/marketplaceParticipations",
+                &[],
+                &session,
+                &GET_MARKETPLACE_PARTICIPATIONS,
+            )
+            .await?;
         let body: Payload<Vec<Participation>> = parse(&url, &answer.body)?;
         Ok(body.payload)
     }
 
     /// The account's stored access token, or a new one from its refresh token.
-    async fn access_token(&self, account: &Account) -> Result<(String, Option<IssuedToken>), MarketplaceError> {
+    async fn stored_or_new_token(&self, account: &Account) -> Result<(String, Option<IssuedToken>), MarketplaceError> {
         if let Some(token) = &account.access_token {
             return Ok((token.clone(), None));
         }
-        self.new_access_token(account).await
+        let issued = self.new_access_token(account).await?;
+        Ok((issued.value.clone(), Some(issued)))
     }
 
-    async fn new_access_token(&self, account: &Account) -> Result<(String, Option<IssuedToken>), MarketplaceError> {
+    async fn new_access_token(&self, account: &Account) -> Result<IssuedToken, MarketplaceError> {
         let client = LwaClient {
             client_id: account.secret("client_id")?,
             client_secret: account.secret("client_secret")?,
         };
         let tokens = self.refresh(&client, account.secret("refresh_token")?).await?;
         let lifetime = Duration::from_secs(tokens.expires_in.max(0).unsigned_abs()).saturating_sub(ACCESS_TOKEN_MARGIN);
-        let issued = IssuedToken {
-            value: tokens.access_token.clone(),
+        Ok(IssuedToken {
+            value: tokens.access_token,
             lifetime,
-        };
-        Ok((tokens.access_token, Some(issued)))
+        })
     }
+}
+
+/// The account's API region and home marketplace.
+fn region_and_marketplace(account: &Account) -> Result<(Region, &'static Marketplace), MarketplaceError> {
+    let marketplace_id = account.marketplace_id.as_deref().unwrap_or_default();
+    let marketplace = marketplaces::find(marketplace_id).ok_or_else(|| MarketplaceError::Rejected {
+        detail: format!("unknown Amazon marketplace {marketplace_id:?}"),
+    })?;
+    let region = account
+        .region
+        .as_deref()
+        .and_then(|region| region.parse::<Region>().ok())
+        .ok_or_else(|| MarketplaceError::Rejected {
+            detail: "no API region: NA, EU, FE or SANDBOX".into(),
+        })?;
+    Ok((region, marketplace))
 }
 
 /// A successful answer's body. It may hold tokens: a parse error never quotes it.
@@ -246,27 +325,18 @@ impl Connector for Amazon {
     /// Lists the seller's marketplace participations, with the stored access token or, when
     /// there is none or Amazon refuses it, a new one from the refresh token.
     async fn check(&self, account: &Account) -> Result<AccountCheck, MarketplaceError> {
-        let marketplace_id = account.marketplace_id.as_deref().unwrap_or_default();
-        let marketplace = marketplaces::find(marketplace_id).ok_or_else(|| MarketplaceError::Rejected {
-            detail: format!("unknown Amazon marketplace {marketplace_id:?}"),
-        })?;
-        let region = account
-            .region
-            .as_deref()
-            .and_then(|region| region.parse::<Region>().ok())
-            .ok_or_else(|| MarketplaceError::Rejected {
-                detail: "no API region: NA, EU, FE or SANDBOX".into(),
-            })?;
-        let (token, mut issued) = self.access_token(account).await?;
+        let (region, marketplace) = region_and_marketplace(account)?;
+        let (token, mut issued) = self.stored_or_new_token(account).await?;
         let participations = match self.marketplace_participations(region, marketplace, &token).await {
             Err(MarketplaceError::Unauthorized {
                 credential: Credential::Permission,
                 ..
             }) if issued.is_none() => {
                 // The stored token was revoked or expired early: one new token, one retry.
-                let (token, new) = self.new_access_token(account).await?;
-                issued = new;
-                self.marketplace_participations(region, marketplace, &token).await?
+                let new = self.new_access_token(account).await?;
+                let participations = self.marketplace_participations(region, marketplace, &new.value).await?;
+                issued = Some(new);
+                participations
             }
             other => other?,
         };
@@ -287,10 +357,82 @@ impl Connector for Amazon {
             Some(store) => format!("Connected to Amazon store “{store}”, which takes part in no marketplace yet."),
             None => "Connected to Amazon, but the account takes part in no marketplace.".to_owned(),
         };
+        // What this connection can sync: the marketplaces of its region the seller sells in.
+        let marketplaces = participations
+            .iter()
+            .filter(|p| p.participation.is_participating)
+            .filter(|p| {
+                marketplaces::find(&p.marketplace.id)
+                    .is_some_and(|m| region.serves(m) && m.region == marketplace.region)
+            })
+            .map(|p| {
+                (
+                    p.marketplace.id.clone(),
+                    format!("{} ({})", p.marketplace.name, p.marketplace.country_code),
+                )
+            })
+            .collect();
         Ok(AccountCheck {
             label: store,
             message,
             access_token: issued,
+            marketplaces,
         })
+    }
+
+    async fn access_token(&self, account: &Account) -> Result<IssuedToken, MarketplaceError> {
+        self.new_access_token(account).await
+    }
+
+    /// One stream: searchOrders covers every marketplace of the account in each call.
+    fn order_streams(&self, _: &Account) -> Vec<String> {
+        vec![String::new()]
+    }
+
+    async fn orders_page(
+        &self,
+        session: &Session<'_>,
+        _stream: &str,
+        since: OffsetDateTime,
+        cursor: Option<&str>,
+    ) -> Result<OrdersPage, MarketplaceError> {
+        self.search_orders(session, since, cursor).await
+    }
+
+    /// Per marketplace: FBA, and FBM when the seller's id is known (the Listings API needs it).
+    fn stock_streams(&self, account: &Account) -> Vec<(String, StockScope)> {
+        let Ok((_, ids)) = self.account_base(account) else {
+            return Vec::new();
+        };
+        let mut places = vec![inventory::FBA];
+        if account.selling_partner_id.is_some() {
+            places.push(inventory::FBM);
+        }
+        ids.iter()
+            .flat_map(|id| {
+                places.iter().map(move |place| {
+                    let scope = StockScope {
+                        marketplace_id: Some(id.clone()),
+                        location: Some((*place).to_owned()),
+                    };
+                    (format!("{place}:{id}"), scope)
+                })
+            })
+            .collect()
+    }
+
+    async fn stock_page(
+        &self,
+        session: &Session<'_>,
+        stream: &str,
+        cursor: Option<&str>,
+    ) -> Result<StockPage, MarketplaceError> {
+        match stream.split_once(':') {
+            Some((inventory::FBA, marketplace_id)) => self.inventory_summaries(session, marketplace_id, cursor).await,
+            Some((inventory::FBM, marketplace_id)) => self.listings(session, marketplace_id, cursor).await,
+            _ => Err(MarketplaceError::Rejected {
+                detail: format!("no Amazon stock stream {stream:?}"),
+            }),
+        }
     }
 }

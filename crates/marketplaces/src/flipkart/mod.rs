@@ -9,8 +9,14 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use url::Url;
 
+mod listings;
+mod orders;
+
+use time::OffsetDateTime;
+
+use crate::connector::{OrdersPage, StockPage, StockScope};
 use crate::http::{Answer, join, malformed, unreachable};
-use crate::{Account, AccountCheck, Connector, Credential, IssuedToken, MarketplaceError};
+use crate::{Account, AccountCheck, Connector, Credential, IssuedToken, MarketplaceError, Operation, Session};
 
 /// Where sellers create the API Key and Secret.
 pub const DEVELOPER_ACCESS: &str = "Seller Dashboard → Manage Profile → Developer Access";
@@ -39,15 +45,6 @@ struct ErrorBody {
     error_description: String,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ShipmentPage {
-    #[serde(default)]
-    shipments: Vec<serde_json::Value>,
-    #[serde(default)]
-    has_more: bool,
-}
-
 /// Which of Flipkart's services refused: the token service refuses client credentials, the
 /// Seller API refuses access tokens.
 #[derive(Clone, Copy)]
@@ -55,6 +52,14 @@ enum Service {
     Token,
     SellerApi,
 }
+
+/// Flipkart publishes no per-operation limits; its licence allows a seller about 1,000 calls an
+/// hour. Every Seller API call draws on that one budget.
+pub const SELLER_API: Operation = Operation {
+    name: "sellerApi",
+    rate: 1000.0 / 3600.0,
+    burst: 50,
+};
 
 impl Flipkart {
     pub fn new(http: reqwest::Client, base: Url) -> Self {
@@ -87,43 +92,46 @@ impl Flipkart {
         })
     }
 
-    /// One cheap read: the first page (one shipment) of approved, not yet packed shipments.
-    async fn probe(&self, access_token: &str) -> Result<ShipmentPage, MarketplaceError> {
-        let url = join(&self.base, "/sellers/v3/shipments/filter");
-        let body = serde_json::json!({
-            "filter": {"type": "preDispatch", "states": ["APPROVED"]},
-            "pagination": {"pageSize": 1},
-        });
-        let response = self
-            .http
-            .post(&url)
-            .bearer_auth(access_token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|err| unreachable(&url, &err))?;
+    /// A Seller API call (`path` below `/sellers`) once `session` allows it; the answer's body
+    /// parsed as `T`. A rejected token is never quoted back.
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        session: &Session<'_>,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, MarketplaceError> {
+        let url = join(&self.base, &format!("/sellers{path}"));
+        session.pace.ready(&SELLER_API).await;
+        let mut request = self.http.request(method, &url).bearer_auth(session.access_token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|err| unreachable(&url, &err))?;
         let mut answer = crate::http::read(&url, response).await?;
         if !answer.is_success() {
-            // Flipkart quotes a rejected token in its error: never pass that on.
-            answer.body = answer.body.replace(access_token, "••••");
-            return Err(refusal(&url, &answer, Service::SellerApi));
+            answer.body = answer.body.replace(session.access_token, "••••");
+            let err = refusal(&url, &answer, Service::SellerApi);
+            if let MarketplaceError::Throttled { retry_after, .. } = &err {
+                session.pace.throttled(&SELLER_API, *retry_after);
+            }
+            return Err(err);
         }
         serde_json::from_str(&answer.body).map_err(|err| malformed(&url, format!("an unexpected format ({err})")))
     }
 
     /// The account's stored access token, or a new one from its API key and secret.
-    async fn access_token(&self, account: &Account) -> Result<(String, Option<IssuedToken>), MarketplaceError> {
+    async fn stored_or_new_token(&self, account: &Account) -> Result<(String, Option<IssuedToken>), MarketplaceError> {
         if let Some(token) = &account.access_token {
             return Ok((token.clone(), None));
         }
-        self.new_access_token(account).await
+        let issued = self.new_access_token(account).await?;
+        Ok((issued.value.clone(), Some(issued)))
     }
 
-    async fn new_access_token(&self, account: &Account) -> Result<(String, Option<IssuedToken>), MarketplaceError> {
-        let issued = self
-            .token(account.secret("api_key")?, account.secret("api_secret")?)
-            .await?;
-        Ok((issued.value.clone(), Some(issued)))
+    async fn new_access_token(&self, account: &Account) -> Result<IssuedToken, MarketplaceError> {
+        self.token(account.secret("api_key")?, account.secret("api_secret")?)
+            .await
     }
 }
 
@@ -153,15 +161,16 @@ fn refusal(url: &str, answer: &Answer, service: Service) -> MarketplaceError {
 
 #[async_trait::async_trait]
 impl Connector for Flipkart {
-    /// Reads one page of shipments, with the stored access token or, when there is none or
-    /// Flipkart refuses it, a new one from the API Key and Secret.
+    /// Reads the first page of approved shipments, with the stored access token or, when
+    /// there is none or Flipkart refuses it, a new one from the API Key and Secret.
     async fn check(&self, account: &Account) -> Result<AccountCheck, MarketplaceError> {
-        let (token, mut issued) = self.access_token(account).await?;
+        let (token, mut issued) = self.stored_or_new_token(account).await?;
         let page = match self.probe(&token).await {
             Err(MarketplaceError::Unauthorized { .. }) if issued.is_none() => {
-                let (token, new) = self.new_access_token(account).await?;
-                issued = new;
-                self.probe(&token).await?
+                let new = self.new_access_token(account).await?;
+                let page = self.probe(&new.value).await?;
+                issued = Some(new);
+                page
             }
             other => other?,
         };
@@ -174,7 +183,44 @@ impl Connector for Flipkart {
             label: None,
             message: format!("Connected to the Flipkart Seller API: {pending}."),
             access_token: issued,
+            marketplaces: Vec::new(),
         })
+    }
+
+    async fn access_token(&self, account: &Account) -> Result<IssuedToken, MarketplaceError> {
+        self.new_access_token(account).await
+    }
+
+    fn order_streams(&self, _: &Account) -> Vec<String> {
+        orders::STREAMS.iter().map(|stream| (*stream).to_owned()).collect()
+    }
+
+    async fn orders_page(
+        &self,
+        session: &Session<'_>,
+        stream: &str,
+        since: OffsetDateTime,
+        cursor: Option<&str>,
+    ) -> Result<OrdersPage, MarketplaceError> {
+        self.shipments_page(session, stream, since, cursor).await
+    }
+
+    /// One stream: the seller's active listings, with the stock of every location.
+    fn stock_streams(&self, _: &Account) -> Vec<(String, StockScope)> {
+        let scope = StockScope {
+            marketplace_id: None,
+            location: None,
+        };
+        vec![(listings::STREAM.to_owned(), scope)]
+    }
+
+    async fn stock_page(
+        &self,
+        session: &Session<'_>,
+        _stream: &str,
+        cursor: Option<&str>,
+    ) -> Result<StockPage, MarketplaceError> {
+        self.listings_page(session, cursor).await
     }
 }
 
@@ -186,6 +232,7 @@ mod tests {
         Answer {
             status,
             retry_after: None,
+            rate_limit: None,
             body: body.to_owned(),
         }
     }

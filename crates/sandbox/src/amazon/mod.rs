@@ -1,5 +1,12 @@
-//! Amazon: Login with Amazon's token endpoint, the Seller Central consent page, and SP-API's
-//! `getMarketplaceParticipations`, with Amazon's token lifetimes, error shapes and rate limits.
+//! Amazon: Login with Amazon's token endpoint, the Seller Central consent page, and SP-API
+//! (`getMarketplaceParticipations`; orders and stock in their own modules), with Amazon's token
+//! lifetimes, error shapes and rate limits.
+
+mod orders;
+mod stock;
+
+pub use orders::OrderState;
+pub use stock::SimStock;
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,23 +18,22 @@ use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use javelin_marketplaces::amazon::marketplaces;
+use javelin_marketplaces::Operation;
+use javelin_marketplaces::amazon::{GET_MARKETPLACE_PARTICIPATIONS, marketplaces};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use url::Url;
 
-use crate::{Credentials, Sandbox, basic_credentials, random_hex};
+use crate::limits::{Faults, Limits, SLOW, fault_response};
+use crate::{Credentials, Sandbox, SandboxOptions, basic_credentials, random_hex};
 
 const CODE_LIFETIME: Duration = Duration::minutes(5);
 const ACCESS_TOKEN_SECONDS: i64 = 3600;
-/// getMarketplaceParticipations: 0.016 requests a second after a burst of 15.
-const PARTICIPATIONS_RATE: f64 = 0.016;
-const PARTICIPATIONS_BURST: f64 = 15.0;
 const STORE_NAME: &str = "Javelin Sandbox Store";
 const APP_NAME: &str = "Javelin OMS (sandbox app)";
 /// The marketplaces the sandbox seller sells in.
-const SELLER_MARKETPLACES: [&str; 6] = [
+pub(crate) const SELLER_MARKETPLACES: [&str; 6] = [
     "ATVPDKIKX0DER",
     "A2EUQ1WTGCTBG2",
     "A1F83G8C2ARO7P",
@@ -42,45 +48,107 @@ struct CodeGrant {
     used: bool,
 }
 
-/// A token bucket, as Amazon meters each operation per selling partner and application.
-struct Bucket {
-    tokens: f64,
-    updated: OffsetDateTime,
-}
-
 pub(crate) struct AmazonState {
     codes: HashMap<String, CodeGrant>,
     refresh_tokens: HashSet<String>,
     access_tokens: HashMap<String, OffsetDateTime>,
-    participations_bucket: Option<Bucket>,
+    pub(crate) limits: Limits,
+    pub(crate) faults: Faults,
+    pub(crate) orders: Vec<orders::SimOrder>,
+    pub(crate) stock: Vec<SimStock>,
 }
 
 impl AmazonState {
-    pub(crate) fn new(credentials: &Credentials) -> Self {
+    pub(crate) fn new(credentials: &Credentials, options: &SandboxOptions, start: OffsetDateTime) -> Self {
+        let catalogue = crate::data::catalogue(options.seed, options.products);
         Self {
             codes: HashMap::new(),
             refresh_tokens: HashSet::from([credentials.amazon.refresh_token.clone()]),
             access_tokens: HashMap::new(),
-            participations_bucket: None,
+            limits: Limits::new(options.time_scale),
+            faults: Faults::new(options.fault_rate, crate::data::rng(options.seed, "amazon faults")),
+            orders: orders::generate(
+                options.seed,
+                options.orders,
+                options.live,
+                start,
+                &SELLER_MARKETPLACES,
+                &catalogue,
+            ),
+            stock: stock::generate(options.seed, &SELLER_MARKETPLACES, &catalogue),
         }
     }
 
-    /// Takes one token from the bucket, or says the quota is exceeded.
-    fn take_participations_token(&mut self, now: OffsetDateTime) -> bool {
-        let bucket = self.participations_bucket.get_or_insert(Bucket {
-            tokens: PARTICIPATIONS_BURST,
-            updated: now,
-        });
-        let elapsed = (now - bucket.updated).as_seconds_f64().max(0.0);
-        bucket.tokens = (bucket.tokens + elapsed * PARTICIPATIONS_RATE).min(PARTICIPATIONS_BURST);
-        bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+    /// Makes every refresh token the sandbox issued unusable, as a seller revoking the app does.
+    pub(crate) fn revoke_grants(&mut self) {
+        self.refresh_tokens.clear();
+        self.access_tokens.clear();
     }
+
+    /// The state of every order of the given marketplaces placed by `now`.
+    pub(crate) fn order_states(&self, marketplace_ids: &[&str], now: OffsetDateTime) -> Vec<OrderState> {
+        self.orders
+            .iter()
+            .filter(|order| marketplace_ids.contains(&order.marketplace_id.as_str()))
+            .filter_map(|order| order.state(now))
+            .collect()
+    }
+}
+
+/// Lets an SP-API call through, or answers it: no or a bad access token (403), a fault drawn
+/// (and a second's wait for a slow one), an empty bucket for the operation (429). On the way
+/// through, the rate to state in `x-amzn-RateLimit-Limit`.
+pub(crate) async fn gate(
+    sandbox: &Sandbox,
+    headers: &HeaderMap,
+    operation: &Operation,
+    counted_as: &'static str,
+) -> Result<f64, Response> {
+    sandbox.count(counted_as);
+    let now = sandbox.clock.now();
+    let (fault, rate) = {
+        let mut state = sandbox.amazon();
+        let denied = |details: &str| {
+            sp_api_error(
+                StatusCode::FORBIDDEN,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                details,
+            )
+        };
+        let Some(token) = headers.get("x-amz-access-token").and_then(|value| value.to_str().ok()) else {
+            return Err(sp_api_error(
+                StatusCode::BAD_REQUEST,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                "Access token is missing in the request header.",
+            ));
+        };
+        match state.access_tokens.get(token) {
+            None => {
+                return Err(denied(
+                    "The access token you provided is revoked, malformed or invalid.",
+                ));
+            }
+            Some(expires_at) if *expires_at <= now => {
+                return Err(denied("The access token you provided has expired."));
+            }
+            Some(_) => {}
+        }
+        let fault = state.faults.draw();
+        if let Some(response) = fault.and_then(|fault| fault_response(fault, true)) {
+            return Err(with_request_id(response));
+        }
+        if !state.limits.take(operation, now) {
+            let body = json!({"errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.", "details": ""}]});
+            return Err(sp_api_response(StatusCode::TOO_MANY_REQUESTS, body, None));
+        }
+        (fault, state.limits.rate(operation))
+    };
+    if fault.is_some() {
+        tokio::time::sleep(SLOW).await;
+    }
+    Ok(rate)
 }
 
 pub(crate) fn router() -> Router<Sandbox> {
@@ -89,6 +157,10 @@ pub(crate) fn router() -> Router<Sandbox> {
         .route("/apps/authorize/confirm", post(confirm))
         .route("/auth/o2/token", post(token))
         .route("/sellers/v1/marketplaceParticipations", get(marketplace_participations))
+        .route("/orders/2026-01-01/orders", get(orders::search_orders))
+        .route("/orders/2026-01-01/orders/{order_id}", get(orders::get_order))
+        .route("/fba/inventory/v1/summaries", get(stock::inventory_summaries))
+        .route("/listings/2021-08-01/items/{seller_id}", get(stock::search_listings))
 }
 
 struct ConsentError {
@@ -367,63 +439,46 @@ async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) 
     response
 }
 
-fn sp_api_response(status: StatusCode, body: Value, rate_limit: bool) -> Response {
-    let mut response = (status, axum::Json(body)).into_response();
-    let headers = response.headers_mut();
+fn with_request_id(mut response: Response) -> Response {
     if let Ok(id) = HeaderValue::from_str(&random_hex(16)) {
-        headers.insert("x-amzn-requestid", id);
-    }
-    // Amazon sends the current rate on 2xx, 400 and 404 only.
-    if rate_limit && matches!(status.as_u16(), 200..=299 | 400 | 404) {
-        headers.insert("x-amzn-ratelimit-limit", HeaderValue::from_static("0.016"));
+        response.headers_mut().insert("x-amzn-requestid", id);
     }
     response
 }
 
-fn sp_api_error(status: StatusCode, code: &str, message: &str, details: &str) -> Response {
+/// An SP-API answer, with the operation's current rate when there is one to state.
+pub(crate) fn sp_api_response(status: StatusCode, body: Value, rate: Option<f64>) -> Response {
+    let mut response = with_request_id((status, axum::Json(body)).into_response());
+    // Amazon sends the current rate on 2xx, 400 and 404 only.
+    if let Some(rate) = rate.filter(|_| matches!(status.as_u16(), 200..=299 | 400 | 404))
+        && let Ok(value) = HeaderValue::from_str(&format!("{rate}"))
+    {
+        response.headers_mut().insert("x-amzn-ratelimit-limit", value);
+    }
+    response
+}
+
+pub(crate) fn sp_api_error(status: StatusCode, code: &str, message: &str, details: &str) -> Response {
     sp_api_response(
         status,
         json!({"errors": [{"code": code, "message": message, "details": details}]}),
-        true,
+        None,
     )
 }
 
 /// `GET /sellers/v1/marketplaceParticipations`.
 async fn marketplace_participations(State(sandbox): State<Sandbox>, headers: HeaderMap) -> Response {
-    sandbox.count(crate::operation::GET_MARKETPLACE_PARTICIPATIONS);
-    let now = sandbox.clock.now();
-    let mut state = sandbox.amazon();
-    let Some(token) = headers.get("x-amz-access-token").and_then(|value| value.to_str().ok()) else {
-        return sp_api_error(
-            StatusCode::BAD_REQUEST,
-            "Unauthorized",
-            "Access to requested resource is denied.",
-            "Access token is missing in the request header.",
-        );
+    let rate = match gate(
+        &sandbox,
+        &headers,
+        &GET_MARKETPLACE_PARTICIPATIONS,
+        crate::operation::GET_MARKETPLACE_PARTICIPATIONS,
+    )
+    .await
+    {
+        Ok(rate) => rate,
+        Err(refused) => return refused,
     };
-    match state.access_tokens.get(token) {
-        None => {
-            return sp_api_error(
-                StatusCode::FORBIDDEN,
-                "Unauthorized",
-                "Access to requested resource is denied.",
-                "The access token you provided is revoked, malformed or invalid.",
-            );
-        }
-        Some(expires_at) if *expires_at <= now => {
-            return sp_api_error(
-                StatusCode::FORBIDDEN,
-                "Unauthorized",
-                "Access to requested resource is denied.",
-                "The access token you provided has expired.",
-            );
-        }
-        Some(_) => {}
-    }
-    if !state.take_participations_token(now) {
-        let body = json!({"errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.", "details": ""}]});
-        return sp_api_response(StatusCode::TOO_MANY_REQUESTS, body, false);
-    }
     let payload: Vec<Value> = SELLER_MARKETPLACES
         .iter()
         .filter_map(|id| marketplaces::find(id))
@@ -444,5 +499,5 @@ async fn marketplace_participations(State(sandbox): State<Sandbox>, headers: Hea
             })
         })
         .collect();
-    sp_api_response(StatusCode::OK, json!({"payload": payload}), true)
+    sp_api_response(StatusCode::OK, json!({"payload": payload}), Some(rate))
 }

@@ -1,0 +1,227 @@
+//! What the Orders and Inventory pages and the API read: synced orders and stock, newest first,
+//! a page at a time, each page pointing at the next with an opaque cursor.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use javelin_model::{Money, OrderStatus};
+use javelin_storage::{OrderCursor, Storage, StorageError, StoredOrder, StoredStock, Timestamp};
+use serde::Serialize;
+
+/// The most rows a page holds.
+pub const MAX_PAGE: u32 = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("The cursor is not one this server gave out; start again without it.")]
+    BadCursor,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OrderView {
+    pub id: i64,
+    pub platform: String,
+    pub connection_id: i64,
+    pub external_id: String,
+    pub marketplace_id: Option<String>,
+    pub status: OrderStatus,
+    pub platform_status: String,
+    pub fulfillment_channel: Option<String>,
+    pub purchased_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub ship_by: Option<Timestamp>,
+    pub total: Option<Money>,
+    pub items: Vec<ItemView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemView {
+    pub sku: Option<String>,
+    pub external_item_id: String,
+    pub asin_or_fsn: Option<String>,
+    pub title: Option<String>,
+    pub quantity: i64,
+    pub quantity_shipped: i64,
+    pub unit_price: Option<Money>,
+    pub line_total: Option<Money>,
+}
+
+impl From<StoredOrder> for OrderView {
+    fn from(order: StoredOrder) -> Self {
+        Self {
+            id: order.id,
+            platform: order.platform,
+            connection_id: order.connection_id,
+            external_id: order.external_id,
+            marketplace_id: order.marketplace_id,
+            status: order.status,
+            platform_status: order.platform_status,
+            fulfillment_channel: order.fulfillment_channel,
+            purchased_at: order.purchased_at,
+            updated_at: order.remote_updated_at,
+            ship_by: order.ship_by_at,
+            total: order.total,
+            items: order
+                .items
+                .into_iter()
+                .map(|item| ItemView {
+                    sku: item.sku,
+                    external_item_id: item.external_id,
+                    asin_or_fsn: item.product_id,
+                    title: item.title,
+                    quantity: item.quantity,
+                    quantity_shipped: item.quantity_shipped,
+                    unit_price: item.unit_price,
+                    line_total: item.line_total,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl OrderView {
+    /// Units in the order.
+    pub fn units(&self) -> i64 {
+        self.items.iter().map(|item| item.quantity).sum()
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StockView {
+    pub connection_id: i64,
+    pub platform: String,
+    pub marketplace_id: Option<String>,
+    pub sku: String,
+    pub asin_or_fsn: Option<String>,
+    pub title: Option<String>,
+    pub location: String,
+    pub available: i64,
+    pub reserved: i64,
+    pub inbound: i64,
+    pub unfulfillable: i64,
+    /// When Javelin read it.
+    pub updated_at: Timestamp,
+}
+
+impl From<StoredStock> for StockView {
+    fn from(stock: StoredStock) -> Self {
+        Self {
+            connection_id: stock.connection_id,
+            platform: stock.platform,
+            marketplace_id: Some(stock.marketplace_id).filter(|id| !id.is_empty()),
+            sku: stock.sku,
+            asin_or_fsn: stock.product_id,
+            title: stock.title,
+            location: stock.location,
+            available: stock.available,
+            reserved: stock.reserved,
+            inbound: stock.inbound,
+            unfulfillable: stock.unfulfillable,
+            updated_at: stock.synced_at,
+        }
+    }
+}
+
+/// A page of rows and the cursor of the next one.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+fn encode(text: &str) -> String {
+    URL_SAFE_NO_PAD.encode(text)
+}
+
+fn decode(cursor: &str) -> Result<String, QueryError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or(QueryError::BadCursor)
+}
+
+/// Synced orders and stock. Cheap to clone.
+#[derive(Clone)]
+pub struct Catalog {
+    storage: Storage,
+}
+
+impl Catalog {
+    pub fn new(storage: Storage) -> Self {
+        Self { storage }
+    }
+
+    /// Orders newest first, of one connection or all.
+    pub async fn orders(
+        &self,
+        connection_id: Option<i64>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<OrderView>, QueryError> {
+        let after = match cursor {
+            Some(cursor) => {
+                let text = decode(cursor)?;
+                let (micros, id) = text.split_once(':').ok_or(QueryError::BadCursor)?;
+                let purchased_at = micros
+                    .parse()
+                    .ok()
+                    .and_then(Timestamp::from_unix_micros)
+                    .ok_or(QueryError::BadCursor)?;
+                let id = id.parse().map_err(|_| QueryError::BadCursor)?;
+                Some(OrderCursor { purchased_at, id })
+            }
+            None => None,
+        };
+        let limit = limit.clamp(1, MAX_PAGE);
+        let rows = self.storage.list_orders(connection_id, limit, after).await?;
+        let next_cursor = (rows.len() == limit as usize)
+            .then(|| {
+                rows.last()
+                    .map(|last| encode(&format!("{}:{}", last.purchased_at.unix_micros(), last.id)))
+            })
+            .flatten();
+        Ok(Page {
+            rows: rows.into_iter().map(OrderView::from).collect(),
+            next_cursor,
+        })
+    }
+
+    /// Stock by SKU, of one connection or all.
+    pub async fn stock(
+        &self,
+        connection_id: Option<i64>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Page<StockView>, QueryError> {
+        let after = match cursor {
+            Some(cursor) => {
+                let text = decode(cursor)?;
+                let (id, sku) = text.split_once(':').ok_or(QueryError::BadCursor)?;
+                Some((sku.to_owned(), id.parse().map_err(|_| QueryError::BadCursor)?))
+            }
+            None => None,
+        };
+        let limit = limit.clamp(1, MAX_PAGE);
+        let rows = self.storage.list_stock(connection_id, limit, after).await?;
+        let next_cursor = (rows.len() == limit as usize)
+            .then(|| rows.last().map(|last| encode(&format!("{}:{}", last.id, last.sku))))
+            .flatten();
+        Ok(Page {
+            rows: rows.into_iter().map(StockView::from).collect(),
+            next_cursor,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_opaque_and_checked() {
+        assert_eq!(decode(&encode("123:45")).expect("round trip"), "123:45");
+        assert!(matches!(decode("not base64!"), Err(QueryError::BadCursor)));
+    }
+}

@@ -1,0 +1,473 @@
+//! Orders from every channel: stored a page at a time, the newer state winning, each status an
+//! order passes through recorded; read back newest first, a page at a time.
+
+use std::collections::HashMap;
+
+use javelin_model::{Money, Order, OrderStatus};
+
+use crate::db::{with_pool, with_tx};
+use crate::{Result, Storage, Timestamp, Transaction};
+
+/// Rows per multi-row statement: well below SQLite's 32,766 bound parameters.
+const ORDERS_PER_STATEMENT: usize = 500;
+const ITEMS_PER_STATEMENT: usize = 1000;
+
+/// What storing a page of orders did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UpsertSummary {
+    pub created: u64,
+    pub updated: u64,
+    /// Already stored in this state or a newer one.
+    pub unchanged: u64,
+}
+
+/// An order as stored, with its items.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredOrder {
+    pub id: i64,
+    pub connection_id: i64,
+    pub platform: String,
+    pub external_id: String,
+    pub marketplace_id: Option<String>,
+    pub status: OrderStatus,
+    pub platform_status: String,
+    pub fulfillment_channel: Option<String>,
+    pub purchased_at: Timestamp,
+    pub remote_updated_at: Timestamp,
+    pub ship_by_at: Option<Timestamp>,
+    pub total: Option<Money>,
+    pub ship_city: Option<String>,
+    pub ship_region: Option<String>,
+    pub ship_postal_code: Option<String>,
+    pub ship_country: Option<String>,
+    pub items: Vec<StoredItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredItem {
+    pub external_id: String,
+    pub sku: Option<String>,
+    pub product_id: Option<String>,
+    pub title: Option<String>,
+    pub quantity: i64,
+    pub quantity_shipped: i64,
+    pub unit_price: Option<Money>,
+    pub line_total: Option<Money>,
+}
+
+/// One entry of an order's history.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct StatusChange {
+    pub status: String,
+    pub platform_status: String,
+    pub changed_at: Timestamp,
+    pub recorded_at: Timestamp,
+}
+
+/// Where a page of orders ends, to ask for the next: the last order's purchase time and id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderCursor {
+    pub purchased_at: Timestamp,
+    pub id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Existing {
+    id: i64,
+    external_id: String,
+    status: String,
+    remote_updated_at: Timestamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: i64,
+    connection_id: i64,
+    platform: String,
+    external_id: String,
+    marketplace_id: Option<String>,
+    status: String,
+    platform_status: String,
+    fulfillment_channel: Option<String>,
+    purchased_at: Timestamp,
+    remote_updated_at: Timestamp,
+    ship_by_at: Option<Timestamp>,
+    total_minor: Option<i64>,
+    total_currency: Option<String>,
+    ship_city: Option<String>,
+    ship_region: Option<String>,
+    ship_postal_code: Option<String>,
+    ship_country: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    order_id: i64,
+    external_id: String,
+    sku: Option<String>,
+    product_id: Option<String>,
+    title: Option<String>,
+    quantity: i64,
+    quantity_shipped: i64,
+    unit_price_minor: Option<i64>,
+    line_total_minor: Option<i64>,
+    currency: Option<String>,
+}
+
+/// Stored money back as [`Money`]; a currency the database holds was valid when written.
+fn money(minor: Option<i64>, currency: Option<&str>) -> Option<Money> {
+    Money::from_minor(minor?, currency?).ok()
+}
+
+fn timestamp(at: time::OffsetDateTime) -> Timestamp {
+    Timestamp::from_datetime(at)
+}
+
+const ORDER_COLUMNS: &str = "id, connection_id, platform, external_id, marketplace_id, status, platform_status, \
+     fulfillment_channel, purchased_at, remote_updated_at, ship_by_at, total_minor, total_currency, ship_city, \
+     ship_region, ship_postal_code, ship_country";
+
+impl Transaction {
+    /// Stores a page of one connection's orders. New orders are inserted; orders the
+    /// marketplace changed since they were stored are replaced, items included; an older or
+    /// equal state changes nothing. Each new order and each change of status is recorded in
+    /// the order's history.
+    pub async fn upsert_orders(
+        &mut self,
+        connection_id: i64,
+        platform: &str,
+        orders: &[Order],
+        now: Timestamp,
+    ) -> Result<UpsertSummary> {
+        // The same order twice in one page: its newer state counts.
+        let mut latest: HashMap<&str, &Order> = HashMap::with_capacity(orders.len());
+        for order in orders {
+            match latest.get(order.external_id.as_str()) {
+                Some(seen) if seen.updated_at >= order.updated_at => {}
+                _ => {
+                    latest.insert(&order.external_id, order);
+                }
+            }
+        }
+        let mut summary = UpsertSummary {
+            unchanged: (orders.len() - latest.len()) as u64,
+            ..UpsertSummary::default()
+        };
+        let ids: Vec<&str> = latest.keys().copied().collect();
+        let mut existing: HashMap<String, Existing> = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(ORDERS_PER_STATEMENT) {
+            for row in self.existing_orders(connection_id, chunk).await? {
+                existing.insert(row.external_id.clone(), row);
+            }
+        }
+        let mut writes: Vec<&Order> = Vec::new();
+        for order in latest.values().copied() {
+            match existing.get(&order.external_id) {
+                None => {
+                    summary.created += 1;
+                    writes.push(order);
+                }
+                Some(stored) if timestamp(order.updated_at) > stored.remote_updated_at => {
+                    summary.updated += 1;
+                    writes.push(order);
+                }
+                Some(_) => summary.unchanged += 1,
+            }
+        }
+        if writes.is_empty() {
+            return Ok(summary);
+        }
+        let mut order_ids: HashMap<String, i64> = HashMap::with_capacity(writes.len());
+        for chunk in writes.chunks(ORDERS_PER_STATEMENT) {
+            for (id, external_id) in self.write_orders(connection_id, platform, chunk, now).await? {
+                order_ids.insert(external_id, id);
+            }
+        }
+        let replaced: Vec<i64> = writes
+            .iter()
+            .filter_map(|order| existing.get(&order.external_id).map(|stored| stored.id))
+            .collect();
+        for chunk in replaced.chunks(ORDERS_PER_STATEMENT) {
+            self.delete_items(chunk).await?;
+        }
+        let items: Vec<(i64, &javelin_model::OrderItem)> = writes
+            .iter()
+            .filter_map(|order| order_ids.get(&order.external_id).map(|id| (*id, order)))
+            .flat_map(|(id, order)| order.items.iter().map(move |item| (id, item)))
+            .collect();
+        for chunk in items.chunks(ITEMS_PER_STATEMENT) {
+            self.insert_items(chunk).await?;
+        }
+        let changes: Vec<(i64, &Order)> = writes
+            .iter()
+            .filter(|order| {
+                existing
+                    .get(&order.external_id)
+                    .is_none_or(|stored| stored.status != order.status.code())
+            })
+            .filter_map(|order| order_ids.get(&order.external_id).map(|id| (*id, *order)))
+            .collect();
+        for chunk in changes.chunks(ORDERS_PER_STATEMENT) {
+            self.record_status_changes(chunk, now).await?;
+        }
+        Ok(summary)
+    }
+
+    async fn existing_orders(&mut self, connection_id: i64, external_ids: &[&str]) -> Result<Vec<Existing>> {
+        with_tx!(self, |conn| {
+            let mut query = sqlx::QueryBuilder::new(
+                "SELECT id, external_id, status, remote_updated_at FROM orders WHERE connection_id = ",
+            );
+            query.push_bind(connection_id).push(" AND external_id IN (");
+            let mut list = query.separated(", ");
+            for id in external_ids {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            Ok(query.build_query_as().fetch_all(&mut *conn).await?)
+        })
+    }
+
+    /// Inserts or replaces orders; returns each one's row id with its external id.
+    async fn write_orders(
+        &mut self,
+        connection_id: i64,
+        platform: &str,
+        orders: &[&Order],
+        now: Timestamp,
+    ) -> Result<Vec<(i64, String)>> {
+        with_tx!(self, |conn| {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO orders (connection_id, platform, external_id, marketplace_id, status, platform_status,
+                     fulfillment_channel, purchased_at, remote_updated_at, ship_by_at, total_minor, total_currency,
+                     item_count, ship_city, ship_region, ship_postal_code, ship_country, created_at, synced_at) ",
+            );
+            query.push_values(orders, |mut row, order| {
+                row.push_bind(connection_id)
+                    .push_bind(platform)
+                    .push_bind(&order.external_id)
+                    .push_bind(&order.marketplace_id)
+                    .push_bind(order.status.code())
+                    .push_bind(&order.platform_status)
+                    .push_bind(&order.fulfillment_channel)
+                    .push_bind(timestamp(order.purchased_at))
+                    .push_bind(timestamp(order.updated_at))
+                    .push_bind(order.ship_by.map(timestamp))
+                    .push_bind(order.total.map(|total| total.minor()))
+                    .push_bind(order.total.map(|total| total.currency()))
+                    .push_bind(order.items.iter().map(|item| i64::from(item.quantity)).sum::<i64>())
+                    .push_bind(&order.ship_to.city)
+                    .push_bind(&order.ship_to.region)
+                    .push_bind(&order.ship_to.postal_code)
+                    .push_bind(&order.ship_to.country)
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            query.push(
+                " ON CONFLICT (connection_id, external_id) DO UPDATE SET marketplace_id = excluded.marketplace_id,
+                     status = excluded.status, platform_status = excluded.platform_status,
+                     fulfillment_channel = excluded.fulfillment_channel, purchased_at = excluded.purchased_at,
+                     remote_updated_at = excluded.remote_updated_at, ship_by_at = excluded.ship_by_at,
+                     total_minor = excluded.total_minor, total_currency = excluded.total_currency,
+                     item_count = excluded.item_count, ship_city = excluded.ship_city,
+                     ship_region = excluded.ship_region, ship_postal_code = excluded.ship_postal_code,
+                     ship_country = excluded.ship_country, synced_at = excluded.synced_at
+                 RETURNING id, external_id",
+            );
+            Ok(query.build_query_as().fetch_all(&mut *conn).await?)
+        })
+    }
+
+    async fn delete_items(&mut self, order_ids: &[i64]) -> Result<()> {
+        with_tx!(self, |conn| {
+            let mut query = sqlx::QueryBuilder::new("DELETE FROM order_items WHERE order_id IN (");
+            let mut list = query.separated(", ");
+            for id in order_ids {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            query.build().execute(&mut *conn).await?;
+        });
+        Ok(())
+    }
+
+    async fn insert_items(&mut self, items: &[(i64, &javelin_model::OrderItem)]) -> Result<()> {
+        with_tx!(self, |conn| {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO order_items (order_id, external_id, sku, product_id, title, quantity, quantity_shipped,
+                     unit_price_minor, line_total_minor, currency) ",
+            );
+            query.push_values(items, |mut row, (order_id, item)| {
+                row.push_bind(*order_id)
+                    .push_bind(&item.external_id)
+                    .push_bind(&item.sku)
+                    .push_bind(&item.product_id)
+                    .push_bind(&item.title)
+                    .push_bind(i64::from(item.quantity))
+                    .push_bind(i64::from(item.quantity_shipped))
+                    .push_bind(item.unit_price.map(|price| price.minor()))
+                    .push_bind(item.line_total.map(|total| total.minor()))
+                    .push_bind(item.currency());
+            });
+            query.build().execute(&mut *conn).await?;
+        });
+        Ok(())
+    }
+
+    async fn record_status_changes(&mut self, orders: &[(i64, &Order)], now: Timestamp) -> Result<()> {
+        with_tx!(self, |conn| {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO order_status_changes (order_id, status, platform_status, changed_at, recorded_at) ",
+            );
+            query.push_values(orders, |mut row, (order_id, order)| {
+                row.push_bind(*order_id)
+                    .push_bind(order.status.code())
+                    .push_bind(&order.platform_status)
+                    .push_bind(timestamp(order.updated_at))
+                    .push_bind(now);
+            });
+            query.build().execute(&mut *conn).await?;
+        });
+        Ok(())
+    }
+}
+
+impl Storage {
+    /// Orders newest first (by purchase time), `limit` at a time, after `cursor`; of one
+    /// connection or all.
+    pub async fn list_orders(
+        &self,
+        connection_id: Option<i64>,
+        limit: u32,
+        after: Option<OrderCursor>,
+    ) -> Result<Vec<StoredOrder>> {
+        let rows: Vec<OrderRow> = with_pool!(self, |pool| {
+            let mut query = sqlx::QueryBuilder::new(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE TRUE"));
+            if let Some(connection_id) = connection_id {
+                query.push(" AND connection_id = ").push_bind(connection_id);
+            }
+            if let Some(cursor) = after {
+                query
+                    .push(" AND (purchased_at < ")
+                    .push_bind(cursor.purchased_at)
+                    .push(" OR (purchased_at = ")
+                    .push_bind(cursor.purchased_at)
+                    .push(" AND id < ")
+                    .push_bind(cursor.id)
+                    .push("))");
+            }
+            query
+                .push(" ORDER BY purchased_at DESC, id DESC LIMIT ")
+                .push_bind(i64::from(limit));
+            query.build_query_as().fetch_all(pool).await?
+        });
+        self.with_items(rows).await
+    }
+
+    /// One order by its row id.
+    pub async fn get_order(&self, id: i64) -> Result<Option<StoredOrder>> {
+        let rows: Vec<OrderRow> = with_pool!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
+            )))
+            .bind(id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(self.with_items(rows).await?.pop())
+    }
+
+    /// One order by its marketplace id.
+    pub async fn find_order(&self, connection_id: i64, external_id: &str) -> Result<Option<StoredOrder>> {
+        let rows: Vec<OrderRow> = with_pool!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE connection_id = $1 AND external_id = $2"
+            )))
+            .bind(connection_id)
+            .bind(external_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(self.with_items(rows).await?.pop())
+    }
+
+    /// An order's history, oldest first.
+    pub async fn order_status_changes(&self, order_id: i64) -> Result<Vec<StatusChange>> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT status, platform_status, changed_at, recorded_at FROM order_status_changes
+                 WHERE order_id = $1 ORDER BY changed_at, id",
+            )
+            .bind(order_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// How many orders a connection has (all connections' when `None`).
+    pub async fn count_orders(&self, connection_id: Option<i64>) -> Result<i64> {
+        with_pool!(self, |pool| {
+            Ok(
+                sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE ($1 IS NULL OR connection_id = $1)")
+                    .bind(connection_id)
+                    .fetch_one(pool)
+                    .await?,
+            )
+        })
+    }
+
+    async fn with_items(&self, rows: Vec<OrderRow>) -> Result<Vec<StoredOrder>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items: Vec<ItemRow> = with_pool!(self, |pool| {
+            let mut query = sqlx::QueryBuilder::new(
+                "SELECT order_id, external_id, sku, product_id, title, quantity, quantity_shipped, unit_price_minor,
+                     line_total_minor, currency FROM order_items WHERE order_id IN (",
+            );
+            let mut list = query.separated(", ");
+            for row in &rows {
+                list.push_bind(row.id);
+            }
+            query.push(") ORDER BY order_id, id");
+            query.build_query_as().fetch_all(pool).await?
+        });
+        let mut by_order: HashMap<i64, Vec<StoredItem>> = HashMap::new();
+        for item in items {
+            let currency = item.currency.as_deref();
+            by_order.entry(item.order_id).or_default().push(StoredItem {
+                unit_price: money(item.unit_price_minor, currency),
+                line_total: money(item.line_total_minor, currency),
+                external_id: item.external_id,
+                sku: item.sku,
+                product_id: item.product_id,
+                title: item.title,
+                quantity: item.quantity,
+                quantity_shipped: item.quantity_shipped,
+            });
+        }
+        Ok(rows
+            .into_iter()
+            .map(|row| StoredOrder {
+                items: by_order.remove(&row.id).unwrap_or_default(),
+                total: money(row.total_minor, row.total_currency.as_deref()),
+                // The column's CHECK admits only known statuses.
+                status: row.status.parse().unwrap_or(OrderStatus::Pending),
+                id: row.id,
+                connection_id: row.connection_id,
+                platform: row.platform,
+                external_id: row.external_id,
+                marketplace_id: row.marketplace_id,
+                platform_status: row.platform_status,
+                fulfillment_channel: row.fulfillment_channel,
+                purchased_at: row.purchased_at,
+                remote_updated_at: row.remote_updated_at,
+                ship_by_at: row.ship_by_at,
+                ship_city: row.ship_city,
+                ship_region: row.ship_region,
+                ship_postal_code: row.ship_postal_code,
+                ship_country: row.ship_country,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,303 @@
+//! The storage of sync, on SQLite and PostgreSQL: orders, stock, jobs and their leases,
+//! schedules and watermarks.
+
+use javelin_model::{Money, Order, OrderItem, OrderStatus, ShipTo, StockLevel};
+use javelin_storage::{
+    ConnectionStatus, JobOrigin, JobState, NewConnection, NewPlatform, NewUser, OrderCursor, PageProgress, Role,
+    Schedule, Storage, SyncKind, Timestamp, UpsertSummary,
+};
+use time::{Duration, OffsetDateTime};
+
+async fn connection(storage: &Storage) -> i64 {
+    let now = Timestamp::now();
+    let seed = [NewPlatform {
+        code: "amazon",
+        name: "Amazon",
+        sort_order: 1,
+    }];
+    storage.ensure_platforms(&seed, now).await.expect("seed");
+    let owner = storage
+        .create_user(&NewUser {
+            email: "a@example.com",
+            password_hash: "$argon2id$fake",
+            role: Role::Admin,
+            now,
+        })
+        .await
+        .expect("user")
+        .id;
+    let mut tx = storage.begin().await.expect("begin");
+    let created = tx
+        .insert_connection(&NewConnection {
+            platform: "amazon",
+            status: ConnectionStatus::Connected,
+            status_message: "",
+            label: "Store",
+            region: Some("NA"),
+            marketplace_id: Some("ATVPDKIKX0DER"),
+            selling_partner_id: None,
+            application_id: None,
+            created_by: owner,
+            now,
+        })
+        .await
+        .expect("connection");
+    tx.commit().await.expect("commit");
+    created.id
+}
+
+fn at(minutes: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("valid") + Duration::minutes(minutes)
+}
+
+fn usd(amount: &str) -> Option<Money> {
+    Some(Money::parse(amount, "USD").expect("money"))
+}
+
+fn order(id: &str, status: OrderStatus, purchased: i64, updated: i64, items: &[(&str, u32)]) -> Order {
+    Order {
+        external_id: id.into(),
+        marketplace_id: Some("ATVPDKIKX0DER".into()),
+        status,
+        platform_status: status.code().to_uppercase(),
+        fulfillment_channel: Some("MFN".into()),
+        purchased_at: at(purchased),
+        updated_at: at(updated),
+        ship_by: Some(at(purchased + 2880)),
+        total: usd("25.98"),
+        ship_to: ShipTo {
+            city: Some("Seattle".into()),
+            region: Some("WA".into()),
+            postal_code: Some("98101".into()),
+            country: Some("US".into()),
+        },
+        items: items
+            .iter()
+            .map(|(item, quantity)| OrderItem {
+                external_id: (*item).into(),
+                sku: Some(format!("SKU-{item}")),
+                product_id: Some(format!("B0{item}")),
+                title: Some(format!("Item {item}")),
+                quantity: *quantity,
+                quantity_shipped: 0,
+                unit_price: usd("12.99"),
+                line_total: usd("12.99").and_then(|price| price.times(*quantity)),
+            })
+            .collect(),
+    }
+}
+
+async fn upsert(storage: &Storage, connection_id: i64, orders: &[Order]) -> UpsertSummary {
+    let mut tx = storage.begin().await.expect("begin");
+    let summary = tx
+        .upsert_orders(connection_id, "amazon", orders, Timestamp::now())
+        .await
+        .expect("upsert");
+    tx.commit().await.expect("commit");
+    summary
+}
+
+fn level(sku: &str, location: &str, available: i64) -> StockLevel {
+    StockLevel {
+        marketplace_id: Some("ATVPDKIKX0DER".into()),
+        sku: sku.into(),
+        location: location.into(),
+        product_id: Some("B0ASIN".into()),
+        title: Some("A thing".into()),
+        available,
+        reserved: 1,
+        inbound: 2,
+        unfulfillable: 3,
+        updated_at: Some(at(0)),
+    }
+}
+
+javelin_storage::backend_tests! {
+    async fn orders_are_stored_once_in_their_newest_state(db) {
+        let id = connection(&db.storage).await;
+        let page = [
+            order("111-1", OrderStatus::Unshipped, 0, 10, &[("a", 1), ("b", 2)]),
+            order("111-2", OrderStatus::Pending, 5, 5, &[("c", 1)]),
+            order("111-3", OrderStatus::Shipped, 1, 30, &[]),
+        ];
+        assert_eq!(upsert(&db.storage, id, &page).await, UpsertSummary { created: 3, updated: 0, unchanged: 0 });
+        assert_eq!(upsert(&db.storage, id, &page).await, UpsertSummary { created: 0, updated: 0, unchanged: 3 }, "a re-sync changes nothing");
+        assert_eq!(db.storage.count_orders(Some(id)).await.expect("count"), 3);
+
+        let stored = db.storage.find_order(id, "111-1").await.expect("find").expect("stored");
+        assert_eq!((stored.status, stored.platform_status.as_str()), (OrderStatus::Unshipped, "UNSHIPPED"));
+        assert_eq!(stored.total, usd("25.98"));
+        assert_eq!(stored.purchased_at, Timestamp::from_datetime(at(0)));
+        assert_eq!(stored.ship_by_at, Some(Timestamp::from_datetime(at(2880))));
+        assert_eq!((stored.ship_city.as_deref(), stored.ship_postal_code.as_deref()), (Some("Seattle"), Some("98101")));
+        let items: Vec<_> = stored.items.iter().map(|i| (i.external_id.as_str(), i.quantity, i.line_total)).collect();
+        assert_eq!(items, [("a", 1, usd("12.99")), ("b", 2, usd("25.98"))]);
+
+        // A newer state replaces the order and its items and is recorded; an older one is ignored.
+        let mut shipped = order("111-1", OrderStatus::Shipped, 0, 20, &[("a", 1)]);
+        shipped.items[0].quantity_shipped = 1;
+        let stale = order("111-2", OrderStatus::Cancelled, 5, 4, &[]);
+        let twice = [order("111-4", OrderStatus::Pending, 2, 2, &[]), order("111-4", OrderStatus::Unshipped, 2, 3, &[])];
+        let page = [shipped, stale, twice[0].clone(), twice[1].clone()];
+        assert_eq!(upsert(&db.storage, id, &page).await, UpsertSummary { created: 1, updated: 1, unchanged: 2 });
+        let stored = db.storage.find_order(id, "111-1").await.expect("find").expect("stored");
+        assert_eq!(stored.status, OrderStatus::Shipped);
+        assert_eq!(stored.items.len(), 1, "items replaced");
+        assert_eq!(stored.items[0].quantity_shipped, 1);
+        assert_eq!(db.storage.find_order(id, "111-2").await.expect("find").expect("stored").status, OrderStatus::Pending, "the older state lost");
+        assert_eq!(db.storage.find_order(id, "111-4").await.expect("find").expect("stored").status, OrderStatus::Unshipped, "the newer of two in a page");
+        let history: Vec<String> = db.storage.order_status_changes(stored.id).await.expect("history").into_iter().map(|c| c.status).collect();
+        assert_eq!(history, ["unshipped", "shipped"]);
+
+        // A change of items alone is an update without a new history entry.
+        let more = order("111-3", OrderStatus::Shipped, 1, 31, &[("d", 4)]);
+        assert_eq!(upsert(&db.storage, id, &[more]).await.updated, 1);
+        let stored = db.storage.find_order(id, "111-3").await.expect("find").expect("stored");
+        assert_eq!(db.storage.order_status_changes(stored.id).await.expect("history").len(), 1);
+    }
+
+    async fn orders_page_newest_first_without_gaps(db) {
+        let id = connection(&db.storage).await;
+        // Several orders share a purchase time: the id breaks the tie.
+        let page: Vec<Order> = (0..25).map(|n| order(&format!("o-{n}"), OrderStatus::Unshipped, n / 3, n, &[("x", 1)])).collect();
+        upsert(&db.storage, id, &page).await;
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let orders = db.storage.list_orders(Some(id), 4, cursor).await.expect("page");
+            let Some(last) = orders.last() else { break };
+            cursor = Some(OrderCursor { purchased_at: last.purchased_at, id: last.id });
+            assert!(orders.iter().all(|o| o.items.len() == 1));
+            seen.extend(orders.into_iter().map(|o| (o.purchased_at, o.id)));
+        }
+        assert_eq!(seen.len(), 25);
+        let mut sorted = seen.clone();
+        sorted.sort_by(|a, b| b.cmp(a));
+        assert_eq!(seen, sorted, "newest first, each once");
+        assert!(db.storage.list_orders(Some(id + 1), 10, None).await.expect("none").is_empty());
+    }
+
+    async fn one_worker_holds_a_job_until_its_lease_runs_out(db) {
+        let id = connection(&db.storage).await;
+        let now = Timestamp::now();
+        let (job, new) = db.storage.enqueue_job(id, SyncKind::Orders, JobOrigin::Seller, now).await.expect("enqueue");
+        assert!(new);
+        assert_eq!(job.state, JobState::Queued);
+        let (again, new) = db.storage.enqueue_job(id, SyncKind::Orders, JobOrigin::Schedule, now).await.expect("enqueue");
+        assert_eq!((again.id, new), (job.id, false), "one active job per connection and kind");
+        let (inventory, new) = db.storage.enqueue_job(id, SyncKind::Inventory, JobOrigin::Seller, now).await.expect("enqueue");
+        assert!(new && inventory.id != job.id);
+
+        let lease = now + Duration::minutes(1);
+        let (a, b) = tokio::join!(db.storage.claim_job("a", now, lease), db.storage.claim_job("b", now, lease));
+        let (a, b) = (a.expect("claim"), b.expect("claim"));
+        let claimed: Vec<i64> = a.iter().chain(b.iter()).map(|j| j.id).collect();
+        assert!(claimed.len() <= 2);
+        let mut unique = claimed.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), claimed.len(), "no job went to two workers: {claimed:?}");
+        // Whatever the race left, each job now has exactly one holder.
+        while db.storage.claim_job("c", now, lease).await.expect("claim").is_some() {}
+        assert!(db.storage.claim_job("d", now, lease).await.expect("claim").is_none(), "nothing left to claim");
+        let held = db.storage.get_job(job.id).await.expect("get").expect("job");
+        let owner = held.lease_owner.clone().expect("held");
+        assert_eq!((held.state, held.attempts), (JobState::Running, 1));
+
+        let progress = PageProgress { fetched: 100, created: 90, updated: 5, skipped: 1, skipped_reasons: vec!["111-9: no items".into()] };
+        let mut tx = db.storage.begin().await.expect("begin");
+        assert!(!tx.record_page(job.id, "intruder", &progress, Some("next")).await.expect("page"), "only the holder writes");
+        assert!(tx.record_page(job.id, &owner, &progress, Some("next")).await.expect("page"));
+        tx.commit().await.expect("commit");
+        assert!(db.storage.renew_lease(job.id, &owner, now + Duration::minutes(2)).await.expect("renew"));
+        assert!(!db.storage.renew_lease(job.id, "intruder", now + Duration::minutes(2)).await.expect("renew"));
+
+        // The holder dies: once its lease runs out another worker takes the job over, and the
+        // old holder can write nothing more.
+        let later = now + Duration::minutes(3);
+        let taken = db.storage.claim_job("e", later, later + Duration::minutes(1)).await.expect("claim");
+        let taken = taken.into_iter().find(|j| j.id == job.id).expect("taken over");
+        assert_eq!((taken.attempts, taken.cursor.as_deref(), taken.fetched, taken.pages), (2, Some("next"), 100, 1));
+        assert_eq!(taken.skipped_reasons, "111-9: no items");
+        let mut tx = db.storage.begin().await.expect("begin");
+        assert!(!tx.finish_job(job.id, &owner, None, later).await.expect("finish"));
+        assert!(tx.finish_job(job.id, "e", Some("Amazon refused"), later).await.expect("finish"));
+        tx.commit().await.expect("commit");
+        let done = db.storage.get_job(job.id).await.expect("get").expect("job");
+        assert_eq!((done.state, done.error.as_deref(), done.finished_at, done.lease_owner), (JobState::Failed, Some("Amazon refused"), Some(later), None));
+        let (next, new) = db.storage.enqueue_job(id, SyncKind::Orders, JobOrigin::Seller, later).await.expect("enqueue");
+        assert!(new && next.id != job.id, "a finished job makes room for the next");
+        assert_eq!(db.storage.list_jobs(id, 10).await.expect("list").iter().map(|j| j.id).collect::<Vec<_>>(), [next.id, inventory.id, job.id]);
+        assert_eq!(db.storage.last_jobs(JobState::Failed).await.expect("last").len(), 1);
+        assert_eq!(db.storage.fail_active_jobs(id, "Disconnected", later).await.expect("fail"), 2);
+    }
+
+    async fn a_watermark_moves_only_with_its_orders(db) {
+        let id = connection(&db.storage).await;
+        let now = Timestamp::now();
+        let mut tx = db.storage.begin().await.expect("begin");
+        tx.upsert_orders(id, "amazon", &[order("w-1", OrderStatus::Shipped, 0, 0, &[])], now).await.expect("upsert");
+        tx.set_watermark(id, SyncKind::Orders, "", now, now).await.expect("watermark");
+        drop(tx);
+        assert_eq!(db.storage.watermark(id, SyncKind::Orders, "").await.expect("read"), None);
+        assert_eq!(db.storage.count_orders(Some(id)).await.expect("count"), 0);
+        let mut tx = db.storage.begin().await.expect("begin");
+        tx.set_watermark(id, SyncKind::Orders, "", now, now).await.expect("watermark");
+        tx.set_watermark(id, SyncKind::Orders, "", now + Duration::minutes(5), now).await.expect("watermark");
+        tx.commit().await.expect("commit");
+        assert_eq!(db.storage.watermark(id, SyncKind::Orders, "").await.expect("read"), Some(now + Duration::minutes(5)));
+        assert_eq!(db.storage.watermark(id, SyncKind::Inventory, "").await.expect("read"), None);
+    }
+
+    async fn schedules_fire_once_across_instances(db) {
+        let id = connection(&db.storage).await;
+        let now = Timestamp::now();
+        let schedule = |kind, minutes| Schedule { connection_id: id, kind, interval_minutes: minutes, enabled: true, next_run_at: now };
+        db.storage.ensure_schedules(&[schedule(SyncKind::Orders, 15), schedule(SyncKind::Inventory, 60)]).await.expect("ensure");
+        db.storage.ensure_schedules(&[schedule(SyncKind::Orders, 99)]).await.expect("ensure again");
+        let kinds: Vec<(SyncKind, i64)> = db.storage.schedules(id).await.expect("list").iter().map(|s| (s.kind, s.interval_minutes)).collect();
+        assert_eq!(kinds, [(SyncKind::Orders, 15), (SyncKind::Inventory, 60)], "ensure keeps what is there");
+        assert_eq!(db.storage.due_schedules(now - Duration::seconds(1)).await.expect("due").len(), 0);
+        let due = db.storage.due_schedules(now).await.expect("due");
+        assert_eq!(due.len(), 2);
+        let next = now + Duration::minutes(15);
+        let (a, b) = tokio::join!(
+            db.storage.advance_schedule(id, SyncKind::Orders, now, next),
+            db.storage.advance_schedule(id, SyncKind::Orders, now, next)
+        );
+        assert_eq!([a.expect("a"), b.expect("b")].iter().filter(|won| **won).count(), 1, "one instance queues the run");
+        db.storage.put_schedule(&Schedule { enabled: false, ..schedule(SyncKind::Inventory, 30) }).await.expect("put");
+        assert!(db.storage.due_schedules(next).await.expect("due").iter().all(|s| s.kind == SyncKind::Orders));
+    }
+
+    async fn stock_is_replaced_by_each_read(db) {
+        let id = connection(&db.storage).await;
+        let first = Timestamp::now();
+        let mut tx = db.storage.begin().await.expect("begin");
+        tx.upsert_stock(id, &[level("A", "fba", 5), level("B", "fba", 0), level("A", "fbm", 7)], first).await.expect("stock");
+        tx.commit().await.expect("commit");
+        // The next complete FBA read no longer reports B.
+        let second = first + Duration::minutes(60);
+        let mut tx = db.storage.begin().await.expect("begin");
+        tx.upsert_stock(id, &[level("A", "fba", 4)], second).await.expect("stock");
+        assert_eq!(tx.prune_stock(id, "ATVPDKIKX0DER", Some("fba"), second).await.expect("prune"), 1);
+        tx.commit().await.expect("commit");
+        let rows: Vec<(String, String, i64)> = db.storage.list_stock(Some(id), 10, None).await.expect("list").into_iter().map(|s| (s.sku, s.location, s.available)).collect();
+        assert_eq!(rows, [("A".to_owned(), "fba".to_owned(), 4), ("A".to_owned(), "fbm".to_owned(), 7)]);
+        let first_page = db.storage.list_stock(Some(id), 1, None).await.expect("page");
+        let rest = db.storage.list_stock(Some(id), 10, Some((first_page[0].sku.clone(), first_page[0].id))).await.expect("page");
+        assert_eq!((first_page.len(), rest.len()), (1, 1));
+        assert_eq!(first_page[0].platform, "amazon");
+    }
+
+    async fn marketplaces_keep_their_switch(db) {
+        let id = connection(&db.storage).await;
+        let now = Timestamp::now();
+        let found = |names: &[&str]| names.iter().map(|n| (format!("M-{n}"), n.to_string())).collect::<Vec<_>>();
+        db.storage.set_connection_marketplaces(id, &found(&["US", "CA"]), now).await.expect("set");
+        assert!(db.storage.set_marketplace_sync(id, "M-CA", false).await.expect("switch"));
+        assert!(!db.storage.set_marketplace_sync(id, "M-JP", false).await.expect("unknown"));
+        db.storage.set_connection_marketplaces(id, &found(&["US", "CA", "MX"]), now).await.expect("set again");
+        let listed: Vec<(String, bool)> = db.storage.connection_marketplaces(id).await.expect("list").into_iter().map(|m| (m.marketplace_id, m.sync_enabled)).collect();
+        assert_eq!(listed, [("M-CA".to_owned(), false), ("M-MX".to_owned(), true), ("M-US".to_owned(), true)]);
+    }
+}

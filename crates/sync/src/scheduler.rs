@@ -1,0 +1,89 @@
+//! Schedules: every usable connection syncs its orders and its stock at an interval (by
+//! default 15 and 60 minutes, editable, each can be switched off). Each instance checks the
+//! schedules now and then; a due run is queued by whichever instance moves it on first.
+
+use javelin_storage::{JobOrigin, Schedule, StorageError, SyncKind};
+use tokio_util::sync::CancellationToken;
+
+use crate::Sync;
+
+impl Sync {
+    pub(crate) async fn schedule(&self, stopping: CancellationToken) {
+        loop {
+            if let Err(err) = self.queue_due().await {
+                tracing::warn!(error = %err, "cannot check sync schedules");
+            }
+            tokio::select! {
+                _ = stopping.cancelled() => return,
+                _ = tokio::time::sleep(self.inner.settings.schedule_tick) => {}
+            }
+        }
+    }
+
+    /// Gives new connections their schedules and queues the runs that are due; returns how
+    /// many it queued.
+    pub async fn queue_due(&self) -> Result<usize, StorageError> {
+        let inner = &*self.inner;
+        let now = inner.clock.now();
+        let storage = &inner.storage;
+        storage
+            .ensure_default_schedules(SyncKind::Orders, inner.settings.orders_every, now)
+            .await?;
+        storage
+            .ensure_default_schedules(SyncKind::Inventory, inner.settings.inventory_every, now)
+            .await?;
+        let mut queued = 0;
+        for schedule in storage.due_schedules(now).await? {
+            let next = now + time::Duration::minutes(schedule.interval_minutes);
+            if storage
+                .advance_schedule(schedule.connection_id, schedule.kind, schedule.next_run_at, next)
+                .await?
+            {
+                self.request(schedule.connection_id, schedule.kind, JobOrigin::Schedule)
+                    .await?;
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
+    /// A connection's schedules; ones it does not have yet are shown with the defaults.
+    pub async fn schedules(&self, connection_id: i64) -> Result<Vec<Schedule>, StorageError> {
+        let inner = &*self.inner;
+        let stored = inner.storage.schedules(connection_id).await?;
+        Ok(SyncKind::ALL
+            .into_iter()
+            .map(|kind| {
+                stored.iter().find(|s| s.kind == kind).cloned().unwrap_or(Schedule {
+                    connection_id,
+                    kind,
+                    interval_minutes: match kind {
+                        SyncKind::Orders => inner.settings.orders_every,
+                        SyncKind::Inventory => inner.settings.inventory_every,
+                    },
+                    enabled: true,
+                    next_run_at: inner.clock.now(),
+                })
+            })
+            .collect())
+    }
+
+    /// Changes a schedule: the next run comes one interval from now.
+    pub async fn set_schedule(
+        &self,
+        connection_id: i64,
+        kind: SyncKind,
+        interval_minutes: i64,
+        enabled: bool,
+    ) -> Result<Schedule, StorageError> {
+        let schedule = Schedule {
+            connection_id,
+            kind,
+            interval_minutes,
+            enabled,
+            next_run_at: self.inner.clock.now() + time::Duration::minutes(interval_minutes),
+        };
+        self.inner.storage.put_schedule(&schedule).await?;
+        Ok(schedule)
+    }
+}

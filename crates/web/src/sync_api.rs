@@ -1,0 +1,313 @@
+//! The API of sync: starting a sync, its jobs, the schedules, and what was synced (orders,
+//! stock). Contract: scripts rely on these names and shapes.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use javelin_core::ConnectionStatus;
+use javelin_core::orders::{OrderView, QueryError, StockView};
+use javelin_storage::{JobOrigin, JobState, Schedule, SyncJob, SyncKind, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::connections::ConnectionId;
+use crate::error::ApiError;
+
+/// A job as the API shows it.
+#[derive(Serialize)]
+pub(crate) struct JobBody {
+    id: i64,
+    connection_id: i64,
+    kind: SyncKind,
+    status: JobState,
+    progress: Progress,
+    fetched: i64,
+    created: i64,
+    updated: i64,
+    skipped: i64,
+    skipped_reasons: Vec<String>,
+    error: Option<String>,
+    queued_at: Timestamp,
+    started_at: Option<Timestamp>,
+    finished_at: Option<Timestamp>,
+}
+
+#[derive(Serialize)]
+struct Progress {
+    pages: i64,
+    /// What the job is doing now, when it is worth saying.
+    note: Option<String>,
+}
+
+impl From<SyncJob> for JobBody {
+    fn from(job: SyncJob) -> Self {
+        Self {
+            id: job.id,
+            connection_id: job.connection_id,
+            kind: job.kind,
+            status: job.state,
+            progress: Progress {
+                pages: job.pages,
+                note: Some(job.note).filter(|note| !note.is_empty()),
+            },
+            fetched: job.fetched,
+            created: job.created,
+            updated: job.updated,
+            skipped: job.skipped,
+            skipped_reasons: job.skipped_reasons.lines().map(str::to_owned).collect(),
+            error: job.error,
+            queued_at: job.created_at,
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SyncRequest {
+    kind: String,
+}
+
+#[derive(Serialize)]
+struct Queued {
+    job_id: i64,
+    job_ids: Vec<i64>,
+}
+
+/// The kinds a `"kind"` names: `orders`, `inventory`, or `all`.
+pub(crate) fn kinds(kind: &str) -> Option<Vec<SyncKind>> {
+    match kind {
+        "orders" => Some(vec![SyncKind::Orders]),
+        "inventory" => Some(vec![SyncKind::Inventory]),
+        "all" => Some(SyncKind::ALL.to_vec()),
+        _ => None,
+    }
+}
+
+/// Why a connection cannot be synced, if it cannot.
+pub(crate) async fn refuse_sync(state: &AppState, id: i64) -> Result<(), ApiError> {
+    let view = state
+        .connections
+        .get(id)
+        .await?
+        .ok_or_else(ApiError::no_such_connection)?;
+    if view.status == ConnectionStatus::Incomplete {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, view.status_message));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/connections/{id}/sync` with `{"kind": "orders" | "inventory" | "all"}` → 202.
+pub(crate) async fn start(
+    State(state): State<AppState>,
+    ConnectionId(id, _): ConnectionId<ApiError>,
+    body: Result<Json<SyncRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(request) = body?;
+    let kinds = kinds(&request.kind).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "\"kind\" must be \"orders\", \"inventory\" or \"all\".",
+        )
+    })?;
+    refuse_sync(&state, id).await?;
+    let mut job_ids = Vec::new();
+    for kind in kinds {
+        let (job, _) = state.sync.request(id, kind, JobOrigin::Seller).await?;
+        job_ids.push(job.id);
+    }
+    let body = Queued {
+        job_id: job_ids[0],
+        job_ids,
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+/// `GET /api/v1/sync-jobs/{job_id}`.
+pub(crate) async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<JobBody>, ApiError> {
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "There is no such sync job.");
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let job = state.storage.get_job(id).await?.ok_or_else(not_found)?;
+    Ok(Json(job.into()))
+}
+
+/// `GET /api/v1/connections/{id}/sync-jobs`: recent jobs, newest first.
+pub(crate) async fn jobs(
+    State(state): State<AppState>,
+    ConnectionId(id, _): ConnectionId<ApiError>,
+) -> Result<Json<Vec<JobBody>>, ApiError> {
+    state
+        .connections
+        .get(id)
+        .await?
+        .ok_or_else(ApiError::no_such_connection)?;
+    let jobs = state.storage.list_jobs(id, 50).await?;
+    Ok(Json(jobs.into_iter().map(JobBody::from).collect()))
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Schedules {
+    orders: ScheduleBody,
+    inventory: ScheduleBody,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ScheduleBody {
+    interval_minutes: i64,
+    enabled: bool,
+    #[serde(default, skip_deserializing)]
+    next_run_at: Option<Timestamp>,
+}
+
+fn schedules_body(schedules: Vec<Schedule>) -> Schedules {
+    let body = |kind| {
+        schedules.iter().find(|s| s.kind == kind).map(|s| ScheduleBody {
+            interval_minutes: s.interval_minutes,
+            enabled: s.enabled,
+            next_run_at: s.enabled.then_some(s.next_run_at),
+        })
+    };
+    let default = || ScheduleBody {
+        interval_minutes: 0,
+        enabled: false,
+        next_run_at: None,
+    };
+    Schedules {
+        orders: body(SyncKind::Orders).unwrap_or_else(default),
+        inventory: body(SyncKind::Inventory).unwrap_or_else(default),
+    }
+}
+
+/// `GET /api/v1/connections/{id}/schedule`.
+pub(crate) async fn schedule(
+    State(state): State<AppState>,
+    ConnectionId(id, _): ConnectionId<ApiError>,
+) -> Result<Json<Schedules>, ApiError> {
+    state
+        .connections
+        .get(id)
+        .await?
+        .ok_or_else(ApiError::no_such_connection)?;
+    Ok(Json(schedules_body(state.sync.schedules(id).await?)))
+}
+
+/// The longest interval a schedule may have: a week.
+pub(crate) const MAX_INTERVAL_MINUTES: i64 = 7 * 24 * 60;
+
+/// `PUT /api/v1/connections/{id}/schedule` with both kinds' `interval_minutes` and `enabled`.
+pub(crate) async fn set_schedule(
+    State(state): State<AppState>,
+    ConnectionId(id, _): ConnectionId<ApiError>,
+    body: Result<Json<Schedules>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Schedules>, ApiError> {
+    let Json(wanted) = body?;
+    state
+        .connections
+        .get(id)
+        .await?
+        .ok_or_else(ApiError::no_such_connection)?;
+    for (kind, body) in [
+        (SyncKind::Orders, &wanted.orders),
+        (SyncKind::Inventory, &wanted.inventory),
+    ] {
+        if !(1..=MAX_INTERVAL_MINUTES).contains(&body.interval_minutes) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "{}.interval_minutes must be between 1 and {MAX_INTERVAL_MINUTES} (a week).",
+                    kind.code()
+                ),
+            ));
+        }
+    }
+    for (kind, body) in [
+        (SyncKind::Orders, &wanted.orders),
+        (SyncKind::Inventory, &wanted.inventory),
+    ] {
+        state
+            .sync
+            .set_schedule(id, kind, body.interval_minutes, body.enabled)
+            .await?;
+    }
+    Ok(Json(schedules_body(state.sync.schedules(id).await?)))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PageQuery {
+    connection_id: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+impl PageQuery {
+    fn parse(&self) -> Result<(Option<i64>, u32), ApiError> {
+        let invalid = |message: &str| ApiError::new(StatusCode::BAD_REQUEST, message);
+        let connection = match self.connection_id.as_deref().filter(|id| !id.is_empty()) {
+            Some(id) => Some(id.parse().map_err(|_| invalid("connection_id must be a number."))?),
+            None => None,
+        };
+        let limit = match self.limit.as_deref().filter(|limit| !limit.is_empty()) {
+            Some(limit) => limit
+                .parse()
+                .map_err(|_| invalid("limit must be a number from 1 to 500."))?,
+            None => 50,
+        };
+        Ok((connection, limit))
+    }
+}
+
+fn query_error(err: QueryError) -> ApiError {
+    match err {
+        QueryError::BadCursor => ApiError::new(StatusCode::BAD_REQUEST, err.to_string()),
+        QueryError::Storage(err) => err.into(),
+    }
+}
+
+#[derive(Serialize)]
+struct OrdersBody {
+    orders: Vec<OrderView>,
+    next_cursor: Option<String>,
+}
+
+/// `GET /api/v1/orders?connection_id=&limit=&cursor=`: newest first.
+pub(crate) async fn orders(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let (connection, limit) = query.parse()?;
+    let page = state
+        .catalog
+        .orders(connection, limit, query.cursor.as_deref())
+        .await
+        .map_err(query_error)?;
+    Ok(Json(OrdersBody {
+        orders: page.rows,
+        next_cursor: page.next_cursor,
+    })
+    .into_response())
+}
+
+#[derive(Serialize)]
+struct StockBody {
+    items: Vec<StockView>,
+    next_cursor: Option<String>,
+}
+
+/// `GET /api/v1/inventory?connection_id=&limit=&cursor=`.
+pub(crate) async fn inventory(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let (connection, limit) = query.parse()?;
+    let page = state
+        .catalog
+        .stock(connection, limit, query.cursor.as_deref())
+        .await
+        .map_err(query_error)?;
+    Ok(Json(StockBody {
+        items: page.rows,
+        next_cursor: page.next_cursor,
+    })
+    .into_response())
+}
