@@ -215,4 +215,13 @@ pub struct Settings {
     /// Log format: `pretty` for people, `json` for log collectors.
     #[arg(long, env = "JAVELIN_LOG_FORMAT", default_value = "pretty")]
     pub log_format: String,
+
+    /// Sync jobs this instance runs at once.
+    #[arg(long, env = "JAVELIN_SYNC_WORKERS", default_value_t = 4)]
+    pub sync_workers: u32,
+
+    /// Seconds a sync job stays with an instance that stopped answering before another
+    /// instance takes it over.
+    #[arg(long, env = "JAVELIN_SYNC_LEASE_SECONDS", default_value_t = 120)]
+    pub sync_lease_seconds: u64,
 }

@@ -56,7 +56,7 @@ pub struct Config {
     pub admin: Option<AdminSeed>,
     pub log_filter: String,
     pub log_format: LogFormat,
-    /// How the sync engine runs (not a setting of its own yet: the defaults).
+    /// How the sync engine runs.
     pub sync: SyncSettings,
 }
 
@@ -153,6 +153,21 @@ impl Config {
                 ));
             }
         };
+        if !(1..=64).contains(&settings.sync_workers) {
+            return Err(error("JAVELIN_SYNC_WORKERS", "sync-workers", "must be from 1 to 64"));
+        }
+        if !(3..=3600).contains(&settings.sync_lease_seconds) {
+            return Err(error(
+                "JAVELIN_SYNC_LEASE_SECONDS",
+                "sync-lease-seconds",
+                "must be from 3 to 3600 seconds",
+            ));
+        }
+        let sync = SyncSettings {
+            workers: settings.sync_workers as usize,
+            lease: std::time::Duration::from_secs(settings.sync_lease_seconds),
+            ..SyncSettings::default()
+        };
         Ok(Self {
             database_url,
             database_is_explicit,
@@ -168,7 +183,7 @@ impl Config {
             admin,
             log_filter: settings.log,
             log_format,
-            sync: SyncSettings::default(),
+            sync,
         })
     }
 }

@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use common::Process;
 
 /// Every variable Javelin reads, so that the caller's environment does not leak into a test.
-const VARS: [&str; 15] = [
+const VARS: [&str; 17] = [
     "DATABASE_URL",
     "JAVELIN_DATA_DIR",
     "JAVELIN_LISTEN",
@@ -25,6 +25,8 @@ const VARS: [&str; 15] = [
     "AMAZON_SPAPI_URL",
     "FLIPKART_API_URL",
     "JAVELIN_NEW_MASTER_KEY",
+    "JAVELIN_SYNC_WORKERS",
+    "JAVELIN_SYNC_LEASE_SECONDS",
 ];
 
 fn javelin(dir: &Path) -> Command {
@@ -52,6 +54,8 @@ fn bad_configuration_is_one_line_naming_the_variable_and_exit_code_2() {
         ("JAVELIN_LOG", "javelin=loud"),
         ("JAVELIN_LOG_FORMAT", "xml"),
         ("JAVELIN_ADMIN_EMAIL", "not-an-email"),
+        ("JAVELIN_SYNC_WORKERS", "0"),
+        ("JAVELIN_SYNC_LEASE_SECONDS", "1"),
     ];
     for (var, value) in cases {
         let mut command = javelin(dir.path());

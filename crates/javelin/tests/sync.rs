@@ -125,8 +125,8 @@ fn javelin_status(amazon: &str) -> &'static str {
 /// An order as the comparison sees it: id, status, item ids with quantities.
 type Summary = (String, String, Vec<(String, i64)>);
 
-/// What Javelin holds against what the sandbox has, settled: orders change in Amazon's answers
-/// only two minutes after they change.
+/// What Javelin holds against what the sandbox had when Javelin's last sync stopped reading:
+/// just before the watermark it moved to (Amazon lists changes two minutes late).
 async fn compare(app: &TestApp, token: &str, id: i64) -> usize {
     let held: BTreeSet<Summary> = all_orders(app, token, id)
         .await
@@ -151,12 +151,18 @@ async fn compare(app: &TestApp, token: &str, id: i64) -> usize {
             )
         })
         .collect();
-    let settled = app.sandbox.clock().now() - time::Duration::minutes(2);
+    let watermark = app
+        .db
+        .storage
+        .watermark(id, javelin_storage::SyncKind::Orders, "")
+        .await
+        .expect("watermark")
+        .expect("synced");
+    let settled = watermark.datetime() - time::Duration::microseconds(1);
     let expected: BTreeSet<Summary> = app
         .sandbox
-        .amazon_orders(&NA)
+        .amazon_orders_at(&NA, settled)
         .into_iter()
-        .filter(|order| order.updated < settled)
         .map(|order| {
             let mut items: Vec<(String, i64)> = order.items.into_iter().map(|(id, q)| (id, i64::from(q))).collect();
             items.sort();
@@ -171,6 +177,70 @@ async fn compare(app: &TestApp, token: &str, id: i64) -> usize {
         "missing {missing:?}, unexpected {extra:?}"
     );
     held.len()
+}
+
+fn with_admin(config: &mut javelin::config::Config) {
+    config.admin = Some(javelin::config::AdminSeed {
+        email: common::ADMIN_EMAIL.into(),
+        password: common::ADMIN_PASSWORD.into(),
+    });
+}
+
+/// An Amazon connection made through the consent (so Javelin knows the seller's id).
+async fn connect_amazon_by_consent(app: &TestApp) -> i64 {
+    app.login_admin().await;
+    let consent = app.start_oauth(&sample(app).amazon.client_secret).await;
+    let back = app.consent(&consent, "authorize").await;
+    assert!(app.callback(&back).await.starts_with("Connected"));
+    app.db
+        .storage
+        .list_connections()
+        .await
+        .expect("list")
+        .last()
+        .expect("connected")
+        .id
+}
+
+async fn connect_flipkart(app: &TestApp, token: &str) -> i64 {
+    let creds = sample(app).flipkart;
+    let body = json!({"platform": "flipkart", "username": "seller", "password": "a password",
+        "api_key": creds.api_key, "api_secret": creds.api_secret});
+    let response = api_client()
+        .post(app.url("/api/v1/connections"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("POST");
+    let created: Value = response.json().await.expect("JSON");
+    assert_eq!(created["status"], "connected", "{created}");
+    created["id"].as_i64().expect("id")
+}
+
+/// Every stock row of a connection, following the cursors: (marketplace, SKU, place, available).
+async fn all_stock(app: &TestApp, token: &str, id: i64) -> BTreeSet<(String, String, String, i64)> {
+    let mut rows = BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/api/v1/inventory?connection_id={id}&limit=50");
+        if let Some(cursor) = &cursor {
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        let page = get(app, token, &path).await;
+        for item in page["items"].as_array().expect("items") {
+            rows.insert((
+                item["marketplace_id"].as_str().unwrap_or("").to_owned(),
+                item["sku"].as_str().expect("sku").to_owned(),
+                item["location"].as_str().expect("location").to_owned(),
+                item["available"].as_i64().expect("available"),
+            ));
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return rows,
+        }
+    }
 }
 
 javelin_storage::backend_tests! {
@@ -214,5 +284,126 @@ javelin_storage::backend_tests! {
         let listed = get(&app, &token, &format!("/api/v1/connections/{id}/sync-jobs")).await;
         assert_eq!(listed.as_array().map(Vec::len), Some(3));
         assert_eq!(listed[0]["id"], later["id"], "newest first");
+    }
+
+    async fn faults_on_every_side_lose_and_double_nothing(db) {
+        let app = TestApp::start_with_sandbox(db, fast(600), with_admin).await;
+        let token = app.api_token().await;
+        let id = connect_amazon(&app, &token).await;
+        app.sandbox.set_fault_rate(0.25);
+        let job = &sync(&app, &token, id, "orders").await[0];
+        assert_eq!(job["status"], "succeeded", "{job}");
+        assert!(app.sandbox.faults_injected() > 0, "faults were injected");
+        let count = compare(&app, &token, id).await;
+        app.sandbox.clock().advance(time::Duration::days(2));
+        let job = &sync(&app, &token, id, "orders").await[0];
+        assert_eq!(job["status"], "succeeded", "{job}");
+        assert_eq!(compare(&app, &token, id).await, count);
+        app.sandbox.set_fault_rate(0.0);
+        let job = &sync(&app, &token, id, "orders").await[0];
+        assert_eq!((job["created"].as_i64(), job["updated"].as_i64()), (Some(0), Some(0)), "{job}");
+    }
+
+    async fn one_malformed_order_is_skipped_and_named(db) {
+        let app = TestApp::start_with_sandbox(db, fast(300), with_admin).await;
+        let token = app.api_token().await;
+        let id = connect_amazon(&app, &token).await;
+        let broken = app.sandbox.amazon_orders(&NA)[7].id.clone();
+        assert!(app.sandbox.corrupt_amazon_order(&broken));
+        let job = &sync(&app, &token, id, "orders").await[0];
+        assert_eq!((job["status"].as_str(), job["skipped"].as_i64()), (Some("succeeded"), Some(1)), "{job}");
+        let reason = job["skipped_reasons"][0].as_str().expect("a reason");
+        assert!(reason.starts_with(&broken) && reason.contains("the day before yesterday"), "{reason}");
+        let held: Vec<String> = all_orders(&app, &token, id).await.iter().map(|o| o["external_id"].as_str().expect("id").to_owned()).collect();
+        assert_eq!(held.len(), app.sandbox.amazon_orders(&NA).len() - 1);
+        assert!(!held.contains(&broken));
+    }
+
+    async fn a_revoked_grant_says_reconnect(db) {
+        let app = TestApp::start_with_sandbox(db, fast(60), with_admin).await;
+        let token = app.api_token().await;
+        let id = connect_amazon(&app, &token).await;
+        assert_eq!(sync(&app, &token, id, "orders").await[0]["status"], "succeeded");
+        // The seller revokes the app in Seller Central; the access token Javelin keeps runs out.
+        app.sandbox.revoke_amazon_grants();
+        app.clock.advance(time::Duration::hours(2));
+        let job = &sync(&app, &token, id, "orders").await[0];
+        assert_eq!(job["status"], "failed", "{job}");
+        let error = job["error"].as_str().expect("error");
+        assert!(error.starts_with("Refresh token revoked or expired — reconnect") && error.contains("invalid_grant"), "{error}");
+        let platforms = app.platforms(&token).await;
+        assert_eq!(platforms[0]["connections"][0]["status"], "error");
+        assert_eq!(platforms[0]["connections"][0]["status_message"].as_str(), Some(error));
+    }
+
+    async fn orders_of_the_last_two_minutes_come_with_the_next_sync(db) {
+        let app = TestApp::start_with_sandbox(db, SandboxOptions { live: true, ..fast(60) }, with_admin).await;
+        let token = app.api_token().await;
+        let id = connect_amazon(&app, &token).await;
+        sync(&app, &token, id, "orders").await;
+        let before = all_orders(&app, &token, id).await.len();
+        // New orders keep coming; Amazon shows a change two minutes after it.
+        app.sandbox.clock().advance(time::Duration::minutes(30));
+        let job = &sync(&app, &token, id, "orders").await[0];
+        assert!(job["created"].as_i64() > Some(0), "{job}");
+        let count = compare(&app, &token, id).await;
+        assert!(count > before);
+        // The orders changed in the two minutes before that sync come with the next one.
+        app.sandbox.clock().advance(time::Duration::minutes(3));
+        sync(&app, &token, id, "orders").await;
+        assert!(compare(&app, &token, id).await >= count);
+    }
+
+    async fn amazon_stock_of_every_marketplace_and_place(db) {
+        let options = SandboxOptions { products: 120, ..fast(10) };
+        let app = TestApp::start_with_sandbox(db, options, with_admin).await;
+        let token = app.api_token().await;
+        let id = connect_amazon_by_consent(&app).await;
+        let job = &sync(&app, &token, id, "inventory").await[0];
+        assert_eq!(job["status"], "succeeded", "{job}");
+        let held = all_stock(&app, &token, id).await;
+        let mut expected = BTreeSet::new();
+        for stock in app.sandbox.amazon_stock().into_iter().filter(|s| NA.contains(&s.marketplace_id.as_str())) {
+            if stock.fba_available + stock.fba_reserved + stock.fba_inbound + stock.fba_unfulfillable > 0 || held.contains(&(stock.marketplace_id.clone(), stock.sku.clone(), "fba".to_owned(), 0)) {
+                expected.insert((stock.marketplace_id.clone(), stock.sku.clone(), "fba".to_owned(), stock.fba_available));
+            }
+            if let Some(available) = stock.fbm_available {
+                expected.insert((stock.marketplace_id.clone(), stock.sku.clone(), "fbm".to_owned(), available));
+            }
+        }
+        let fba_held = held.iter().filter(|row| row.2 == "fba").count();
+        assert!(fba_held > 50, "more than a page of FBA summaries: {fba_held}");
+        assert!(held.iter().any(|row| row.2 == "fbm"));
+        assert_eq!(held, expected);
+        assert_eq!(sync(&app, &token, id, "inventory").await[0]["status"], "succeeded");
+        assert_eq!(all_stock(&app, &token, id).await, held, "read again, the same");
+    }
+
+    async fn flipkart_orders_and_stock_arrive_whole(db) {
+        let app = TestApp::start_with_sandbox(db, fast(120), with_admin).await;
+        let token = app.api_token().await;
+        let id = connect_flipkart(&app, &token).await;
+        let jobs = sync(&app, &token, id, "all").await;
+        assert!(jobs.iter().all(|job| job["status"] == "succeeded"), "{jobs:?}");
+        let held: BTreeSet<(String, String)> = all_orders(&app, &token, id)
+            .await
+            .iter()
+            .flat_map(|order| {
+                let order_id = order["external_id"].as_str().expect("id").to_owned();
+                order["items"].as_array().expect("items").iter().map(move |item| (order_id.clone(), item["external_item_id"].as_str().expect("id").to_owned()))
+            })
+            .collect();
+        let expected: BTreeSet<(String, String)> = app.sandbox.flipkart_items().into_iter().map(|item| (item.order_id, item.item_id)).collect();
+        assert!(expected.len() > 40, "more than two pages of shipments");
+        assert_eq!(held, expected, "every item of every order");
+        let stock_job = jobs.iter().find(|job| job["kind"] == "inventory").expect("stock job");
+        let vanished: Vec<String> = app.sandbox.flipkart_listings().into_iter().filter(|l| l.vanished).map(|l| l.sku).collect();
+        assert_eq!(stock_job["skipped"].as_i64(), Some(vanished.len() as i64), "{stock_job}");
+        assert!(stock_job["skipped_reasons"].as_array().expect("reasons").iter().any(|r| r.as_str().is_some_and(|r| r.contains("no listing with this SKU"))));
+        let held = all_stock(&app, &token, id).await;
+        let expected: BTreeSet<(String, String, String, i64)> = app.sandbox.flipkart_listings().into_iter().filter(|l| !l.vanished)
+            .flat_map(|l| l.locations.into_iter().map(move |(location, available, _)| (String::new(), l.sku.clone(), location, available)))
+            .collect();
+        assert_eq!(held, expected);
     }
 }

@@ -132,7 +132,12 @@ impl Sandbox {
 
     /// Every Amazon order of these marketplaces placed by now, as it stands now.
     pub fn amazon_orders(&self, marketplace_ids: &[&str]) -> Vec<OrderState> {
-        self.amazon().order_states(marketplace_ids, self.clock.now())
+        self.amazon_orders_at(marketplace_ids, self.clock.now())
+    }
+
+    /// Every Amazon order of these marketplaces placed by `at`, as it stood then.
+    pub fn amazon_orders_at(&self, marketplace_ids: &[&str], at: time::OffsetDateTime) -> Vec<OrderState> {
+        self.amazon().order_states(marketplace_ids, at)
     }
 
     /// The Amazon stock of every SKU in every marketplace of the seller.

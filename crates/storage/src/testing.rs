@@ -368,7 +368,8 @@ async fn postgres_table(pool: &sqlx::PgPool, table: &str) -> crate::Result<Table
 
 /// Declares each test once per backend: `mod sqlite` always, `mod postgres` when
 /// [`POSTGRES_URL_VAR`] is set. Without it the PostgreSQL tests say they skipped, or fail when
-/// PostgreSQL is required ([`postgres_required`]).
+/// PostgreSQL is required ([`postgres_required`]). Each runs on a multi-threaded runtime, so
+/// that a test may wait on a child process while a server of its own keeps answering.
 ///
 /// ```ignore
 /// javelin_storage::backend_tests! {
@@ -382,7 +383,7 @@ macro_rules! backend_tests {
             #[allow(unused_imports)]
             use super::*;
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let $db = $crate::testing::TestDatabase::sqlite().await;
                     $body
@@ -393,7 +394,7 @@ macro_rules! backend_tests {
             #[allow(unused_imports)]
             use super::*;
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let Some($db) = $crate::testing::TestDatabase::postgres().await else {
                         eprintln!("skipped: {} is not set", $crate::testing::POSTGRES_URL_VAR);

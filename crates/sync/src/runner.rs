@@ -35,11 +35,14 @@ pub(crate) enum Outcome {
     Stopped,
 }
 
-/// Where a job is: the stream it reads, and the page of it to read next.
+/// Where a job is: the stream it reads, the page of it to read next, and where that stream's
+/// reading began (the next pages must be asked for with the same start).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Place {
     stream: usize,
     page: Option<String>,
+    #[serde(default)]
+    since: Option<Timestamp>,
 }
 
 /// Why a call did not give an answer to store.
@@ -396,6 +399,15 @@ impl Run<'_> {
             return Err(Failure::Stopped);
         }
         tx.commit().await?;
+        tracing::debug!(
+            job = self.job.id,
+            kind = self.job.kind.code(),
+            fetched = progress.fetched,
+            created = progress.created,
+            updated = progress.updated,
+            skipped = progress.skipped,
+            "page stored"
+        );
         self.pace.clear_note().await;
         if let Ok(Some(job)) = storage.get_job(self.job.id).await {
             self.inner.emit(&job);
@@ -413,12 +425,15 @@ impl Run<'_> {
         let started = self.job.started_at.unwrap_or(now) - time::Duration::minutes(2);
         while let Some(stream) = streams.get(place.stream) {
             let connection = self.job.connection_id;
-            let since = self
-                .inner
-                .storage
-                .watermark(connection, SyncKind::Orders, stream)
-                .await?
-                .unwrap_or(now - self.inner.settings.history);
+            let since = match place.since.filter(|_| place.page.is_some()) {
+                Some(since) => since,
+                None => self
+                    .inner
+                    .storage
+                    .watermark(connection, SyncKind::Orders, stream)
+                    .await?
+                    .unwrap_or(now - self.inner.settings.history),
+            };
             let page_token = place.page.clone();
             let request = Request::Orders {
                 stream,
@@ -435,6 +450,7 @@ impl Run<'_> {
                     // A page token too old to use: read the stream again from its watermark.
                     tracing::info!(job = self.job.id, error = %err, "restarting a stream");
                     place.page = None;
+                    place.since = None;
                     resumed = false;
                     continue;
                 }
@@ -447,10 +463,11 @@ impl Run<'_> {
                 Some(token) => Place {
                     stream: place.stream,
                     page: Some(token),
+                    since: Some(since),
                 },
                 None => Place {
                     stream: place.stream + 1,
-                    page: None,
+                    ..Place::default()
                 },
             };
             let watermark = page.watermark.map_or(started, Timestamp::from_datetime).max(since);
@@ -500,10 +517,11 @@ impl Run<'_> {
                 Some(token) => Place {
                     stream: place.stream,
                     page: Some(token),
+                    since: None,
                 },
                 None => Place {
                     stream: place.stream + 1,
-                    page: None,
+                    ..Place::default()
                 },
             };
             let write = Write::Stock {

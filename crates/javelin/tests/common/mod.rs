@@ -454,6 +454,12 @@ impl Process {
         serde_json::from_str(&line).expect("a JSON log line")
     }
 
+    /// Kills the process outright (SIGKILL), as a crash or an out-of-memory kill would.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("the process ends");
+    }
+
     /// Sends SIGTERM and waits for the process to end; returns its status and what it said.
     pub fn terminate(mut self) -> (ExitStatus, Vec<String>) {
         let killed = Command::new("kill")

@@ -263,13 +263,16 @@ fn filter(stream: &str, since: OffsetDateTime) -> Result<Value, MarketplaceError
     // Flipkart returns only NORMAL, NON_FBF shipments unless told otherwise.
     filter["shipmentTypes"] = json!(["NORMAL", "SELF", "EXPRESS"]);
     filter["serviceProfiles"] = json!(["NON_FBF", "FBF", "FBF_LITE"]);
+    // Newest change first: Flipkart pages by position, and a shipment that changes while the
+    // pages are read then moves into the part already read (read twice at worst), never
+    // pushing one that has not been read into it (lost).
     let sort_field = if kind == "cancelled" {
         "cancellationDate"
     } else {
         "modifiedDate"
     };
     Ok(json!({"filter": filter, "pagination": {"pageSize": PAGE_SIZE},
-        "sort": {"field": sort_field, "order": "asc"}}))
+        "sort": {"field": sort_field, "order": "desc"}}))
 }
 
 impl Flipkart {
@@ -424,7 +427,7 @@ mod tests {
         assert_eq!(held["filter"]["modifiedDate"]["from"], "2026-11-01T00:00:00Z");
         let cancelled = filter("cancelled:buyerCancellation", since).expect("filter");
         assert_eq!(cancelled["filter"]["cancellationType"], "buyerCancellation");
-        assert_eq!(cancelled["sort"]["field"], "cancellationDate");
+        assert_eq!(cancelled["sort"], json!({"field": "cancellationDate", "order": "desc"}));
         assert!(STREAMS.iter().all(|stream| filter(stream, since).is_ok()));
         assert!(filter("returns", since).is_err());
     }

@@ -278,14 +278,16 @@ pub(crate) fn generate(
     orders
 }
 
-/// What a page token carries: the query it continues, and how far it got.
+/// What a page token carries: the query it continues, and the last order it listed (so that
+/// an order changing in the meantime moves out of the window without pushing another past
+/// the reader).
 #[derive(Serialize, Deserialize, PartialEq)]
 struct PageToken {
     after: String,
     before: String,
     created: bool,
     marketplaces: String,
-    offset: usize,
+    last: Option<(i64, String)>,
     issued: i64,
 }
 
@@ -342,7 +344,7 @@ pub(crate) async fn search_orders(
         before: format_time(before_at),
         created,
         marketplaces: wanted.to_owned(),
-        offset: 0,
+        last: None,
         issued: now.unix_timestamp(),
     };
     if let Some(text) = param("paginationToken") {
@@ -375,16 +377,22 @@ pub(crate) async fn search_orders(
         })
         .collect();
     found.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
-    let page: Vec<Value> = found
+    let rest: Vec<&(OffsetDateTime, &SimOrder)> = found
         .iter()
-        .skip(token.offset)
-        .take(size)
-        .filter_map(|(_, order)| order.json(now))
+        .filter(|(key, order)| {
+            token
+                .last
+                .as_ref()
+                .is_none_or(|(micros, id)| (key.unix_timestamp_nanos() / 1000, &order.id) > (i128::from(*micros), id))
+        })
         .collect();
-    let more = token.offset + size < found.len();
+    let listed: Vec<&(OffsetDateTime, &SimOrder)> = rest.iter().take(size).copied().collect();
+    let page: Vec<Value> = listed.iter().filter_map(|(_, order)| order.json(now)).collect();
     let mut body = json!({"orders": page});
-    if more {
-        token.offset += size;
+    if rest.len() > size
+        && let Some((key, order)) = listed.last()
+    {
+        token.last = Some(((key.unix_timestamp_nanos() / 1000) as i64, order.id.clone()));
         let next = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default());
         body["pagination"] = json!({"nextToken": next});
     }

@@ -217,8 +217,8 @@ fn parse_time(value: Option<&Value>) -> Result<Option<OffsetDateTime>, String> {
     }
 }
 
-/// The shipments a filter (`POST` body, or the one a `next_token` carries) selects at `now`,
-/// oldest change first.
+/// The shipments a filter (`POST` body, or the one a `next_token` carries) selects at `now`, in
+/// the order of their last change. Pages are counted by position, as Flipkart's are.
 fn select<'a>(
     shipments: &'a [SimShipment],
     request: &Value,
@@ -277,6 +277,10 @@ fn select<'a>(
         })
         .collect();
     selected.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    // Flipkart sorts by dispatch date unless told otherwise; only the direction matters here.
+    if request.pointer("/sort/order").and_then(Value::as_str) == Some("desc") {
+        selected.reverse();
+    }
     Ok(selected.into_iter().map(|(_, shipment)| shipment).collect())
 }
 
