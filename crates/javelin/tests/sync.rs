@@ -81,6 +81,20 @@ async fn sync(app: &TestApp, token: &str, id: i64, kind: &str) -> Vec<Value> {
     jobs
 }
 
+/// Starts a sync; returns its first job's id.
+async fn post_sync(app: &TestApp, token: &str, id: i64, body: Value) -> i64 {
+    let response = api_client()
+        .post(app.url(&format!("/api/v1/connections/{id}/sync")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let queued: Value = response.json().await.expect("JSON");
+    queued["job_id"].as_i64().expect("job id")
+}
+
 async fn get(app: &TestApp, token: &str, path: &str) -> Value {
     let response = api_client()
         .get(app.url(path))
@@ -284,6 +298,57 @@ javelin_storage::backend_tests! {
         let listed = get(&app, &token, &format!("/api/v1/connections/{id}/sync-jobs")).await;
         assert_eq!(listed.as_array().map(Vec::len), Some(3));
         assert_eq!(listed[0]["id"], later["id"], "newest first");
+    }
+
+    async fn orders_read_again_from_a_date_chosen_during_a_sync(db) {
+        // Twenty-odd pages of North American orders: the burst, then a page every 0.3 s.
+        let options = SandboxOptions { orders: 7500, time_scale: 200.0, ..SandboxOptions::default() };
+        let app = TestApp::start_with_sandbox(db, options, with_admin).await;
+        let token = app.api_token().await;
+        let id = connect_amazon(&app, &token).await;
+        let storage = &app.db.storage;
+        let mut events = app.sync.as_ref().expect("running").subscribe();
+        let first = post_sync(&app, &token, id, json!({"kind": "orders"})).await;
+        // Past the burst, the sync is paced: the seller asks for 60 days while it runs.
+        tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                let _ = events.recv().await;
+                let job = storage.get_job(first).await.expect("job").expect("job");
+                assert!(job.finished_at.is_none(), "the sync ended before the seller asked");
+                if job.pages >= 21 {
+                    break;
+                }
+            }
+        })
+        .await
+        .expect("the sync passes its burst");
+        let from = (app.clock.now() - time::Duration::days(60)).datetime().date();
+        let again = post_sync(&app, &token, id, json!({"kind": "orders", "from": from.to_string()})).await;
+        assert_eq!(again, first, "the running sync carries on");
+        let jobs = tokio::time::timeout(Duration::from_secs(120), async {
+            loop {
+                let jobs = storage.list_jobs(id, 5).await.expect("jobs");
+                if jobs.len() == 2 && jobs.iter().all(|job| job.finished_at.is_some()) {
+                    return jobs;
+                }
+                let _ = events.recv().await;
+            }
+        })
+        .await
+        .expect("a second sync follows and ends");
+        let count = storage.count_orders(Some(id)).await.expect("count");
+        let (second, first) = (&jobs[0], &jobs[1]);
+        assert_eq!((first.error.as_deref(), first.created), (None, count));
+        assert_eq!((second.error.as_deref(), second.fetched, second.created), (None, count, 0), "every order read again");
+        let midnight = time::PrimitiveDateTime::new(from, time::Time::MIDNIGHT).assume_utc();
+        let watermark = storage.watermark(id, javelin_storage::SyncKind::Orders, "").await.expect("read").expect("set");
+        assert!(watermark.datetime() > midnight + time::Duration::days(59), "the second sync moved it on: {watermark:?}");
+        let refused = api_client().post(app.url(&format!("/api/v1/connections/{id}/sync"))).bearer_auth(&token)
+            .json(&json!({"kind": "inventory", "from": from.to_string()})).send().await.expect("POST");
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let refused = api_client().post(app.url(&format!("/api/v1/connections/{id}/sync"))).bearer_auth(&token)
+            .json(&json!({"kind": "orders", "from": "2020-01-01"})).send().await.expect("POST");
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
 
     async fn faults_on_every_side_lose_and_double_nothing(db) {

@@ -110,8 +110,8 @@ pub trait Connector: Send + Sync {
     /// A new access token from the account's long-lived credentials.
     async fn access_token(&self, account: &Account) -> Result<IssuedToken, MarketplaceError>;
 
-    /// The streams an account's orders come in, each with its own watermark.
-    fn order_streams(&self, account: &Account) -> Vec<String>;
+    /// The streams orders come in, each with its own watermark.
+    fn order_streams(&self) -> Vec<String>;
 
     /// The page of a stream's orders updated after `since`, starting at `cursor` (a `next` of
     /// an earlier page) or at the beginning.

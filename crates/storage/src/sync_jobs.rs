@@ -237,6 +237,28 @@ impl Storage {
         })
     }
 
+    /// A connection's last successful job of each kind it has had one of.
+    pub async fn last_successes(&self, connection_id: i64) -> Result<Vec<SyncJob>> {
+        // One indexed lookup per kind rather than a scan of the connection's whole history.
+        let last = |kind: SyncKind| {
+            format!(
+                "SELECT * FROM (SELECT {JOB_COLUMNS} FROM sync_jobs
+                     WHERE connection_id = $1 AND kind = '{}' AND state = 'succeeded' ORDER BY id DESC LIMIT 1) AS last_{0}",
+                kind.code()
+            )
+        };
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{} UNION ALL {}",
+                last(SyncKind::Orders),
+                last(SyncKind::Inventory)
+            )))
+            .bind(connection_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
     /// The last job of each kind of each active connection that ended as `state`.
     pub async fn last_jobs(&self, state: JobState) -> Result<Vec<SyncJob>> {
         with_pool!(self, |pool| {

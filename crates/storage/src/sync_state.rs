@@ -178,6 +178,38 @@ impl Storage {
         tx.commit().await
     }
 
+    /// Moves the watermarks of these streams back to `to` (never forward), so that the next
+    /// sync reads them again from there.
+    pub async fn rewind_watermarks(
+        &self,
+        connection_id: i64,
+        kind: SyncKind,
+        streams: &[String],
+        to: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for stream in streams {
+            with_tx!(tx, |conn| {
+                sqlx::query(
+                    "INSERT INTO sync_watermarks (connection_id, kind, stream, watermark_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (connection_id, kind, stream) DO UPDATE SET watermark_at = excluded.watermark_at,
+                         updated_at = excluded.updated_at
+                     WHERE sync_watermarks.watermark_at > excluded.watermark_at",
+                )
+                .bind(connection_id)
+                .bind(kind)
+                .bind(stream)
+                .bind(to)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            });
+        }
+        tx.commit().await
+    }
+
     pub async fn connection_marketplaces(&self, connection_id: i64) -> Result<Vec<ConnectionMarketplace>> {
         with_pool!(self, |pool| {
             Ok(sqlx::query_as(
@@ -208,30 +240,35 @@ impl Storage {
 }
 
 impl Transaction {
-    /// Moves a stream's watermark; call it in the transaction that stores what it covers.
+    /// Moves a stream's watermark to `at` after reading it from `since`; call it in the
+    /// transaction that stores what it covers. A watermark moved back before `since` meanwhile
+    /// (the seller chose to read from an earlier date) stays where it was put: then `false`.
     pub async fn set_watermark(
         &mut self,
         connection_id: i64,
         kind: SyncKind,
         stream: &str,
+        since: Timestamp,
         at: Timestamp,
         now: Timestamp,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         with_tx!(self, |conn| {
-            sqlx::query(
+            let done = sqlx::query(
                 "INSERT INTO sync_watermarks (connection_id, kind, stream, watermark_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (connection_id, kind, stream) DO UPDATE SET watermark_at = excluded.watermark_at,
-                     updated_at = excluded.updated_at",
+                     updated_at = excluded.updated_at
+                 WHERE sync_watermarks.watermark_at >= $6",
             )
             .bind(connection_id)
             .bind(kind)
             .bind(stream)
             .bind(at)
             .bind(now)
+            .bind(since)
             .execute(&mut *conn)
             .await?;
-        });
-        Ok(())
+            Ok(done.rows_affected() == 1)
+        })
     }
 }

@@ -236,16 +236,36 @@ javelin_storage::backend_tests! {
         let now = Timestamp::now();
         let mut tx = db.storage.begin().await.expect("begin");
         tx.upsert_orders(id, "amazon", &[order("w-1", OrderStatus::Shipped, 0, 0, &[])], now).await.expect("upsert");
-        tx.set_watermark(id, SyncKind::Orders, "", now, now).await.expect("watermark");
+        tx.set_watermark(id, SyncKind::Orders, "", now, now, now).await.expect("watermark");
         drop(tx);
         assert_eq!(db.storage.watermark(id, SyncKind::Orders, "").await.expect("read"), None);
         assert_eq!(db.storage.count_orders(Some(id)).await.expect("count"), 0);
         let mut tx = db.storage.begin().await.expect("begin");
-        tx.set_watermark(id, SyncKind::Orders, "", now, now).await.expect("watermark");
-        tx.set_watermark(id, SyncKind::Orders, "", now + Duration::minutes(5), now).await.expect("watermark");
+        assert!(tx.set_watermark(id, SyncKind::Orders, "", now, now, now).await.expect("watermark"));
+        assert!(tx.set_watermark(id, SyncKind::Orders, "", now, now + Duration::minutes(5), now).await.expect("watermark"));
         tx.commit().await.expect("commit");
         assert_eq!(db.storage.watermark(id, SyncKind::Orders, "").await.expect("read"), Some(now + Duration::minutes(5)));
         assert_eq!(db.storage.watermark(id, SyncKind::Inventory, "").await.expect("read"), None);
+    }
+
+    async fn a_watermark_rewound_by_the_seller_outlives_a_running_sync(db) {
+        let id = connection(&db.storage).await;
+        let now = Timestamp::now();
+        let streams = ["a".to_owned(), "b".to_owned()];
+        let month_ago = now - Duration::days(30);
+        let mut tx = db.storage.begin().await.expect("begin");
+        tx.set_watermark(id, SyncKind::Orders, "a", month_ago, now, now).await.expect("watermark");
+        tx.commit().await.expect("commit");
+        // The seller asks for 90 days while a sync that began from 30 days ago runs.
+        db.storage.rewind_watermarks(id, SyncKind::Orders, &streams, now - Duration::days(90), now).await.expect("rewind");
+        db.storage.rewind_watermarks(id, SyncKind::Orders, &streams, now - Duration::days(60), now).await.expect("never forward");
+        let mut tx = db.storage.begin().await.expect("begin");
+        let moved = tx.set_watermark(id, SyncKind::Orders, "b", month_ago, now + Duration::minutes(1), now).await.expect("watermark");
+        tx.commit().await.expect("commit");
+        assert!(!moved, "the sync is told its watermark stayed back, to run again");
+        for stream in &streams {
+            assert_eq!(db.storage.watermark(id, SyncKind::Orders, stream).await.expect("read"), Some(now - Duration::days(90)), "{stream}");
+        }
     }
 
     async fn schedules_fire_once_across_instances(db) {

@@ -10,9 +10,12 @@
 //! - [`pacing`]: token buckets per connection and operation;
 //! - `worker`: claiming jobs, leases, shutting down;
 //! - `runner`: reading a job's streams, retries, storing pages;
-//! - `scheduler`: turning schedules into jobs.
+//! - `scheduler`: turning schedules into jobs;
+//! - `health` and `requests`: what a seller sees of it and asks of it.
 
+mod health;
 pub mod pacing;
+mod requests;
 mod runner;
 mod scheduler;
 mod tokens;
@@ -27,7 +30,9 @@ use javelin_marketplaces::Connectors;
 use javelin_storage::{JobOrigin, JobState, Storage, StorageError, SyncJob, SyncKind};
 use tokio::sync::{Notify, broadcast};
 
+pub use crate::health::{Health, KindHealth};
 use crate::pacing::Pacer;
+pub use crate::requests::{MAX_HISTORY_DAYS, StartError};
 use crate::tokens::Tokens;
 
 /// How the engine runs.
@@ -40,6 +45,9 @@ pub struct SyncSettings {
     pub lease: Duration,
     /// How often idle workers look for jobs queued by other instances.
     pub poll: Duration,
+    /// Whether this instance turns schedules into jobs (tests that queue every job themselves
+    /// turn it off).
+    pub schedules: bool,
     /// How often schedules are checked.
     pub schedule_tick: Duration,
     /// The first wait before retrying a marketplace that failed (doubling up to a minute).
@@ -59,6 +67,7 @@ impl Default for SyncSettings {
             workers: 4,
             lease: Duration::from_secs(120),
             poll: Duration::from_secs(10),
+            schedules: true,
             schedule_tick: Duration::from_secs(30),
             retry_delay: Duration::from_secs(1),
             max_failures: 8,
@@ -69,7 +78,8 @@ impl Default for SyncSettings {
     }
 }
 
-/// A change of a job that pages may want to show at once.
+/// A change of a job that pages may want to show at once: queued, started, a page stored
+/// (`Running` again), ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobEvent {
     pub job_id: i64,
@@ -95,6 +105,8 @@ struct Inner {
     owner: String,
     /// Wakes idle workers when this instance queues a job.
     queued: Notify,
+    /// Wakes the scheduler when an account was connected.
+    connected: Notify,
     events: broadcast::Sender<JobEvent>,
 }
 
@@ -122,6 +134,7 @@ impl Sync {
                 pacer: Pacer::new(seed),
                 owner: format!("{}-{seed:016x}", std::process::id()),
                 queued: Notify::new(),
+                connected: Notify::new(),
                 events,
             }),
         }
@@ -147,6 +160,12 @@ impl Sync {
         Ok(queued)
     }
 
+    /// An account was connected: its first syncs start now rather than at the next check of
+    /// the schedules.
+    pub fn connected(&self) {
+        self.inner.connected.notify_one();
+    }
+
     /// Every change of every job this instance makes, from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<JobEvent> {
         self.inner.events.subscribe()
@@ -159,6 +178,15 @@ impl Sync {
 }
 
 impl Inner {
+    /// A running job stored a page.
+    fn emit_page(&self, job: &SyncJob) {
+        let _ = self.events.send(JobEvent {
+            job_id: job.id,
+            connection_id: job.connection_id,
+            state: JobState::Running,
+        });
+    }
+
     fn emit(&self, job: &SyncJob) {
         // Nobody listening is fine.
         let _ = self.events.send(JobEvent {

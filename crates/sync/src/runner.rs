@@ -24,13 +24,11 @@ const NOTE_WAITS_FROM: Duration = Duration::from_secs(3);
 
 /// How a job ended.
 pub(crate) enum Outcome {
-    Succeeded,
+    /// `again` when the seller moved a watermark back while it ran: another run reads from there.
+    Succeeded { again: bool },
     /// Failed with the seller's words; `credentials` when the connection's credentials were
     /// refused (the connection turns to Connection Error).
-    Failed {
-        message: String,
-        credentials: bool,
-    },
+    Failed { message: String, credentials: bool },
     /// Told to stop, or its lease was lost: another worker carries on.
     Stopped,
 }
@@ -170,8 +168,8 @@ impl Request<'_> {
 enum Write<'a> {
     Orders {
         orders: &'a [Order],
-        /// With a stream's last page: the stream and its new watermark.
-        watermark: Option<(&'a str, Timestamp)>,
+        /// With a stream's last page: the stream, where it was read from and its new watermark.
+        watermark: Option<(&'a str, Timestamp, Timestamp)>,
         progress: PageProgress,
     },
     Stock {
@@ -192,6 +190,8 @@ struct Run<'a> {
     token: Option<String>,
     pace: JobPace<'a>,
     stop: &'a CancellationToken,
+    /// A watermark stayed where the seller moved it back to.
+    again: AtomicBool,
 }
 
 pub(crate) async fn run(inner: &Inner, job: &SyncJob, stop: &CancellationToken) -> Outcome {
@@ -237,13 +237,16 @@ pub(crate) async fn run(inner: &Inner, job: &SyncJob, stop: &CancellationToken) 
             noted: AtomicBool::new(false),
         },
         stop,
+        again: AtomicBool::new(false),
     };
     let result = match job.kind {
         SyncKind::Orders => run.orders().await,
         SyncKind::Inventory => run.stock().await,
     };
     match result {
-        Ok(()) => Outcome::Succeeded,
+        Ok(()) => Outcome::Succeeded {
+            again: run.again.load(Ordering::SeqCst),
+        },
         Err(failure) => failure.outcome(platform),
     }
 }
@@ -364,8 +367,12 @@ impl Run<'_> {
                 progress,
             } => {
                 let summary = tx.upsert_orders(connection, self.platform.code(), orders, now).await?;
-                if let Some((stream, at)) = watermark {
-                    tx.set_watermark(connection, SyncKind::Orders, stream, at, now).await?;
+                if let Some((stream, since, at)) = watermark
+                    && !tx
+                        .set_watermark(connection, SyncKind::Orders, stream, since, at, now)
+                        .await?
+                {
+                    self.again.store(true, Ordering::SeqCst);
                 }
                 PageProgress {
                     created: summary.created,
@@ -399,6 +406,7 @@ impl Run<'_> {
             return Err(Failure::Stopped);
         }
         tx.commit().await?;
+        self.inner.emit_page(self.job);
         tracing::debug!(
             job = self.job.id,
             kind = self.job.kind.code(),
@@ -416,7 +424,7 @@ impl Run<'_> {
     }
 
     async fn orders(&mut self) -> Result<(), Failure> {
-        let streams = self.connector.order_streams(&self.account);
+        let streams = self.connector.order_streams();
         let mut place = self.place();
         let mut resumed = place.page.is_some();
         let now = self.inner.clock.now();
@@ -473,7 +481,7 @@ impl Run<'_> {
             let watermark = page.watermark.map_or(started, Timestamp::from_datetime).max(since);
             let write = Write::Orders {
                 orders: &orders,
-                watermark: last.then_some((stream.as_str(), watermark)),
+                watermark: last.then_some((stream.as_str(), since, watermark)),
                 progress: progress_of(orders.len(), &skipped),
             };
             self.commit(&next, write).await?;

@@ -15,6 +15,7 @@ impl Sync {
             }
             tokio::select! {
                 _ = stopping.cancelled() => return,
+                _ = self.inner.connected.notified() => {}
                 _ = tokio::time::sleep(self.inner.settings.schedule_tick) => {}
             }
         }

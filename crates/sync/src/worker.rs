@@ -2,7 +2,7 @@
 //! while running it, and records how it ended. Stopping gives a running job back to the queue,
 //! to be resumed from its last stored page.
 
-use javelin_storage::{ConnectionStatus, StorageError, SyncJob};
+use javelin_storage::{ConnectionStatus, JobOrigin, StorageError, SyncJob};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -17,8 +17,10 @@ impl Sync {
             let (sync, stopping) = (self.clone(), stopping.clone());
             tasks.spawn(async move { sync.work(stopping).await });
         }
-        let (sync, stop_scheduling) = (self.clone(), stopping.clone());
-        tasks.spawn(async move { sync.schedule(stop_scheduling).await });
+        if self.inner.settings.schedules {
+            let (sync, stop_scheduling) = (self.clone(), stopping.clone());
+            tasks.spawn(async move { sync.schedule(stop_scheduling).await });
+        }
         while tasks.join_next().await.is_some() {}
     }
 
@@ -67,7 +69,12 @@ impl Sync {
         heartbeat.abort();
         let now = inner.clock.now();
         match outcome {
-            Outcome::Succeeded => self.finish(&job, None, false).await?,
+            Outcome::Succeeded { again } => {
+                self.finish(&job, None, false).await?;
+                if again {
+                    self.request(job.connection_id, job.kind, JobOrigin::Seller).await?;
+                }
+            }
             Outcome::Failed { message, credentials } => self.finish(&job, Some(&message), credentials).await?,
             Outcome::Stopped if stopping.is_cancelled() => {
                 inner.storage.release_job(job.id, &inner.owner, now).await?;

@@ -47,13 +47,39 @@ document.addEventListener("change", (event) => {
 });
 
 // Times in the viewer's locale; the UTC time stays in the tooltip.
-for (const time of document.querySelectorAll("time[datetime]")) {
-  const date = new Date(time.getAttribute("datetime"));
-  if (!Number.isNaN(date.getTime())) {
-    time.title = `${time.getAttribute("datetime")} (UTC)`;
-    time.textContent = date.toLocaleString();
+const localTimes = (root) => {
+  for (const time of root.querySelectorAll("time[datetime]")) {
+    const date = new Date(time.getAttribute("datetime"));
+    if (!Number.isNaN(date.getTime())) {
+      time.title = `${time.getAttribute("datetime")} (UTC)`;
+      time.textContent = date.toLocaleString();
+    }
   }
-}
+};
+localTimes(document);
+
+// Live sync progress: a panel with a job under way fetches itself again every few seconds
+// until the job ends.
+const watchSync = (panel) => {
+  setTimeout(async () => {
+    let next = panel;
+    try {
+      const response = await fetch(panel.dataset.syncPanel, { credentials: "same-origin" });
+      if (response.ok) {
+        const html = await response.text();
+        next = new DOMParser().parseFromString(html, "text/html").querySelector("[data-sync-panel]") ?? panel;
+        if (next !== panel) {
+          localTimes(next);
+          panel.replaceWith(next);
+        }
+      }
+    } catch {
+      // Offline for a moment: try again.
+    }
+    if (next.hasAttribute("data-busy")) watchSync(next);
+  }, 2000);
+};
+for (const panel of document.querySelectorAll("[data-sync-panel][data-busy]")) watchSync(panel);
 
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;

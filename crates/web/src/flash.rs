@@ -5,10 +5,10 @@ use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 
-use crate::cookies;
+use crate::{AppState, cookies};
 
 const COOKIE: &str = "javelin_flash";
 
@@ -59,6 +59,12 @@ pub(crate) fn set(jar: CookieJar, kind: FlashKind, message: &str, secure: bool) 
     let mut cookie = cookies::build(COOKIE, format!("{prefix}{value}"), secure);
     cookie.set_max_age(time::Duration::minutes(5));
     jar.add(cookie)
+}
+
+/// Sends the browser to `to` with a flash message for the page there.
+pub(crate) fn redirect(state: &AppState, jar: CookieJar, kind: FlashKind, message: &str, to: &str) -> Response {
+    let jar = set(jar, kind, message, state.settings.secure_cookies());
+    (jar, Redirect::to(to)).into_response()
 }
 
 fn parse(value: &str) -> Option<FlashMessage> {

@@ -7,16 +7,15 @@
 mod api;
 mod assets;
 mod auth;
-mod connections;
 mod cookies;
 mod csrf;
 mod error;
+mod extract;
 mod flash;
 mod metrics;
 mod ops;
 mod pages;
 mod routes;
-mod sync_api;
 
 use std::sync::Arc;
 

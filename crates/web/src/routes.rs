@@ -9,7 +9,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::{AppState, api, assets, auth, connections, csrf, flash, metrics, ops, pages, sync_api};
+use crate::pages::{catalog, connections, sync};
+use crate::{AppState, api, assets, auth, csrf, flash, metrics, ops, pages};
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,8 +65,10 @@ fn page_routes() -> Vec<Route> {
         route(Public, M::POST, "/login", auth::login),
         route(SignedIn, M::POST, "/logout", auth::logout),
         route(SignedIn, M::GET, "/", pages::dashboard),
-        route(SignedIn, M::GET, "/orders", pages::orders),
-        route(SignedIn, M::GET, "/inventory", pages::inventory),
+        route(SignedIn, M::GET, "/orders", catalog::orders),
+        route(SignedIn, M::POST, "/orders/sync", sync::sync_all_orders),
+        route(SignedIn, M::GET, "/inventory", catalog::inventory),
+        route(SignedIn, M::POST, "/inventory/sync", sync::sync_all_inventory),
         route(
             Public,
             M::GET,
@@ -99,6 +102,17 @@ fn page_routes() -> Vec<Route> {
             "/connections/{id}/disconnect",
             connections::disconnect,
         ),
+        route(SignedIn, M::POST, "/connections/{id}/sync", sync::sync_now),
+        route(SignedIn, M::GET, "/connections/{id}/sync", sync::page),
+        route(SignedIn, M::GET, "/connections/{id}/sync-panel", sync::panel),
+        route(SignedIn, M::POST, "/connections/{id}/schedule", sync::set_schedule),
+        route(SignedIn, M::POST, "/connections/{id}/read-from", sync::read_from),
+        route(
+            SignedIn,
+            M::POST,
+            "/connections/{id}/marketplaces",
+            sync::set_marketplaces,
+        ),
         route(SignedIn, M::GET, "/metrics", ops::metrics),
     ]
 }
@@ -123,13 +137,13 @@ fn api_routes() -> Vec<Route> {
         ),
         route(SignedIn, M::POST, "/connections/{id}/test", api::test_connection),
         route(SignedIn, M::DELETE, "/connections/{id}", api::delete_connection),
-        route(SignedIn, M::POST, "/connections/{id}/sync", sync_api::start),
-        route(SignedIn, M::GET, "/connections/{id}/sync-jobs", sync_api::jobs),
-        route(SignedIn, M::GET, "/connections/{id}/schedule", sync_api::schedule),
-        route(SignedIn, M::PUT, "/connections/{id}/schedule", sync_api::set_schedule),
-        route(SignedIn, M::GET, "/sync-jobs/{job_id}", sync_api::job),
-        route(SignedIn, M::GET, "/orders", sync_api::orders),
-        route(SignedIn, M::GET, "/inventory", sync_api::inventory),
+        route(SignedIn, M::POST, "/connections/{id}/sync", api::sync::start),
+        route(SignedIn, M::GET, "/connections/{id}/sync-jobs", api::sync::jobs),
+        route(SignedIn, M::GET, "/connections/{id}/schedule", api::sync::schedule),
+        route(SignedIn, M::PUT, "/connections/{id}/schedule", api::sync::set_schedule),
+        route(SignedIn, M::GET, "/sync-jobs/{job_id}", api::sync::job),
+        route(SignedIn, M::GET, "/orders", api::sync::orders),
+        route(SignedIn, M::GET, "/inventory", api::sync::inventory),
     ]
 }
 

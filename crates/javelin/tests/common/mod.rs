@@ -131,7 +131,7 @@ impl TestApp {
             sync: javelin_sync::SyncSettings {
                 retry_delay: Duration::from_millis(20),
                 poll: Duration::from_secs(3600),
-                schedule_tick: Duration::from_secs(3600),
+                schedules: false,
                 ..javelin_sync::SyncSettings::default()
             },
         };

@@ -385,7 +385,7 @@ impl Connector for Amazon {
     }
 
     /// One stream: searchOrders covers every marketplace of the account in each call.
-    fn order_streams(&self, _: &Account) -> Vec<String> {
+    fn order_streams(&self) -> Vec<String> {
         vec![String::new()]
     }
 

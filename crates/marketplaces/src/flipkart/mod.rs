@@ -191,7 +191,7 @@ impl Connector for Flipkart {
         self.new_access_token(account).await
     }
 
-    fn order_streams(&self, _: &Account) -> Vec<String> {
+    fn order_streams(&self) -> Vec<String> {
         orders::STREAMS.iter().map(|stream| (*stream).to_owned()).collect()
     }
 

@@ -5,14 +5,14 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use javelin_core::ConnectionStatus;
 use javelin_core::orders::{OrderView, QueryError, StockView};
-use javelin_storage::{JobOrigin, JobState, Schedule, SyncJob, SyncKind, Timestamp};
+use javelin_storage::{JobState, Schedule, SyncJob, SyncKind, Timestamp};
+use javelin_sync::StartError;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::connections::ConnectionId;
 use crate::error::ApiError;
+use crate::extract::ConnectionId;
 
 /// A job as the API shows it.
 #[derive(Serialize)]
@@ -67,6 +67,8 @@ impl From<SyncJob> for JobBody {
 #[derive(Deserialize)]
 pub(crate) struct SyncRequest {
     kind: String,
+    /// For orders: read every order updated since this date (`YYYY-MM-DD`, UTC) again.
+    from: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -76,29 +78,29 @@ struct Queued {
 }
 
 /// The kinds a `"kind"` names: `orders`, `inventory`, or `all`.
-pub(crate) fn kinds(kind: &str) -> Option<Vec<SyncKind>> {
+pub(crate) fn kinds(kind: &str) -> Option<&'static [SyncKind]> {
     match kind {
-        "orders" => Some(vec![SyncKind::Orders]),
-        "inventory" => Some(vec![SyncKind::Inventory]),
-        "all" => Some(SyncKind::ALL.to_vec()),
+        "orders" => Some(&[SyncKind::Orders]),
+        "inventory" => Some(&[SyncKind::Inventory]),
+        "all" => Some(&SyncKind::ALL),
         _ => None,
     }
 }
 
-/// Why a connection cannot be synced, if it cannot.
-pub(crate) async fn refuse_sync(state: &AppState, id: i64) -> Result<(), ApiError> {
-    let view = state
-        .connections
-        .get(id)
-        .await?
-        .ok_or_else(ApiError::no_such_connection)?;
-    if view.status == ConnectionStatus::Incomplete {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, view.status_message));
+impl From<StartError> for ApiError {
+    fn from(err: StartError) -> Self {
+        match err {
+            StartError::NoSuchConnection => ApiError::no_such_connection(),
+            StartError::Incomplete(_) | StartError::BadDate => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, err.to_string())
+            }
+            StartError::Storage(err) => err.into(),
+        }
     }
-    Ok(())
 }
 
-/// `POST /api/v1/connections/{id}/sync` with `{"kind": "orders" | "inventory" | "all"}` → 202.
+/// `POST /api/v1/connections/{id}/sync` with `{"kind": "orders" | "inventory" | "all"}` and,
+/// optionally, `"from": "YYYY-MM-DD"` → 202.
 pub(crate) async fn start(
     State(state): State<AppState>,
     ConnectionId(id, _): ConnectionId<ApiError>,
@@ -111,13 +113,18 @@ pub(crate) async fn start(
             "\"kind\" must be \"orders\", \"inventory\" or \"all\".",
         )
     })?;
-    refuse_sync(&state, id).await?;
-    let mut job_ids = Vec::new();
-    for kind in kinds {
-        let (job, _) = state.sync.request(id, kind, JobOrigin::Seller).await?;
-        job_ids.push(job.id);
+    if let Some(from) = &request.from {
+        if !kinds.contains(&SyncKind::Orders) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "\"from\" applies to orders: give \"kind\": \"orders\" or \"all\".",
+            ));
+        }
+        state.sync.read_orders_from(id, from).await?;
     }
+    let job_ids: Vec<i64> = state.sync.start(id, kinds).await?.iter().map(|job| job.id).collect();
     let body = Queued {
+        // `kinds` names at least one kind, and `start` returns a job for each.
         job_id: job_ids[0],
         job_ids,
     };

@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`, for scripts: bearer token or browser session, answers and
 //! errors in JSON.
 
+pub(crate) mod sync;
+
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
@@ -14,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::auth::{Identity, Via, client_address};
-use crate::connections::ConnectionId;
 use crate::error::ApiError;
+use crate::extract::ConnectionId;
 
 #[derive(Deserialize)]
 pub(crate) struct TokenRequest {
@@ -106,6 +108,7 @@ pub(crate) async fn create_connection(
             return Err(ApiError::invalid(fields));
         }
     };
+    state.sync.connected();
     let body = ConnectionBody { connection: view, test };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }

@@ -1,5 +1,9 @@
 //! The pages of the signed-in app.
 
+pub(crate) mod catalog;
+pub(crate) mod connections;
+pub(crate) mod sync;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
@@ -75,30 +79,6 @@ pub(crate) struct DashboardPage {
 pub(crate) async fn dashboard(identity: Identity, Extension(flash): Extension<Flash>) -> DashboardPage {
     DashboardPage {
         layout: Layout::new(Section::Dashboard, identity, flash),
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "orders.html")]
-pub(crate) struct OrdersPage {
-    layout: Layout,
-}
-
-pub(crate) async fn orders(identity: Identity, Extension(flash): Extension<Flash>) -> OrdersPage {
-    OrdersPage {
-        layout: Layout::new(Section::Orders, identity, flash),
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "inventory.html")]
-pub(crate) struct InventoryPage {
-    layout: Layout,
-}
-
-pub(crate) async fn inventory(identity: Identity, Extension(flash): Extension<Flash>) -> InventoryPage {
-    InventoryPage {
-        layout: Layout::new(Section::Inventory, identity, flash),
     }
 }
 

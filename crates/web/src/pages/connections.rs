@@ -1,13 +1,11 @@
 //! Connect Platforms: the page, its forms, Test Connection, Disconnect, and Amazon's OAuth callback.
 
 use std::collections::BTreeMap;
-use std::marker::PhantomData;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{FromRequestParts, OriginalUri, Path, Query, State};
+use axum::extract::{OriginalUri, Query, State};
 use axum::http::header::{HOST, REFERRER_POLICY};
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
@@ -22,24 +20,11 @@ use serde::Serialize;
 
 use crate::AppState;
 use crate::auth::{Identity, Via};
-use crate::error::{ApiError, NotFound, PageError};
+use crate::error::{ApiError, PageError};
+use crate::extract::ConnectionId;
 use crate::flash::{self, Flash, FlashKind};
+use crate::pages::sync::SyncPanel;
 use crate::pages::{Layout, Section};
-
-/// The `{id}` of a connection route. Anything but a number is a connection that does not
-/// exist, answered as `R` answers it (a page, or JSON).
-pub(crate) struct ConnectionId<R = PageError>(pub(crate) i64, pub(crate) PhantomData<R>);
-
-impl<S: Send + Sync, R: NotFound> FromRequestParts<S> for ConnectionId<R> {
-    type Rejection = R;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, R> {
-        match Path::<i64>::from_request_parts(parts, state).await {
-            Ok(Path(id)) => Ok(Self(id, PhantomData)),
-            Err(_) => Err(R::not_found()),
-        }
-    }
-}
 
 /// Which connect form was sent, what it held (secrets excepted) and what was wrong.
 #[derive(Default)]
@@ -88,9 +73,15 @@ pub(crate) struct ConnectionsPage {
     regions: [Region; 4],
     redirect_uri: String,
     form: FormState,
+    /// The sync panels of the connections that can sync.
+    panels: Vec<SyncPanel>,
 }
 
 impl ConnectionsPage {
+    fn panel(&self, id: &i64) -> Option<&SyncPanel> {
+        self.panels.iter().find(|panel| panel.id == *id)
+    }
+
     /// How a stored credential is named on the page.
     fn field_label(&self, field: &str) -> &'static str {
         credential_label(field)
@@ -113,9 +104,17 @@ async fn render(
     flash: Flash,
     form: FormState,
 ) -> Result<ConnectionsPage, PageError> {
+    let cards = state.connections.cards().await?;
+    let mut panels = Vec::new();
+    for connection in cards.iter().flat_map(|card| &card.connections) {
+        if connection.status != ConnectionStatus::Incomplete {
+            panels.push(SyncPanel::load(state, connection.id).await?);
+        }
+    }
     Ok(ConnectionsPage {
         layout: Layout::new(Section::Connections, identity, flash),
-        cards: state.connections.cards().await?,
+        cards,
+        panels,
         marketplaces: marketplaces::all(),
         regions: Region::ALL,
         redirect_uri: state.connections.redirect_uri().to_string(),
@@ -140,13 +139,12 @@ async fn invalid(state: &AppState, identity: Identity, form: FormState) -> Respo
     }
 }
 
-fn done(state: &AppState, jar: CookieJar, kind: FlashKind, message: &str, anchor: Option<i64>) -> Response {
-    let jar = flash::set(jar, kind, message, state.settings.secure_cookies());
+pub(crate) fn done(state: &AppState, jar: CookieJar, kind: FlashKind, message: &str, anchor: Option<i64>) -> Response {
     let to = anchor.map_or_else(
         || "/connections".to_owned(),
         |id| format!("/connections#connection-{id}"),
     );
-    (jar, Redirect::to(&to)).into_response()
+    flash::redirect(state, jar, kind, message, &to)
 }
 
 /// `POST /connections/amazon/oauth/start`: off to Amazon's consent page.
@@ -182,7 +180,11 @@ pub(crate) async fn connect_amazon(
     jar: CookieJar,
     Form(input): Form<AmazonManualInput>,
 ) -> Response {
-    match state.connections.connect_amazon_manually(&identity.user, &input).await {
+    let connected = state.connections.connect_amazon_manually(&identity.user, &input).await;
+    if connected.is_ok() {
+        state.sync.connected();
+    }
+    match connected {
         Ok((view, result)) if result.ok => done(&state, jar, FlashKind::Success, &result.message, Some(view.id)),
         Ok((view, result)) => {
             let message = format!(
@@ -210,7 +212,11 @@ pub(crate) async fn connect_flipkart(
     jar: CookieJar,
     Form(input): Form<FlipkartInput>,
 ) -> Response {
-    match state.connections.connect_flipkart(&identity.user, &input).await {
+    let connected = state.connections.connect_flipkart(&identity.user, &input).await;
+    if connected.is_ok() {
+        state.sync.connected();
+    }
+    match connected {
         Ok((view, Some(result))) if result.ok => done(&state, jar, FlashKind::Success, &result.message, Some(view.id)),
         Ok((view, Some(result))) => {
             let message = format!(
@@ -319,8 +325,9 @@ pub(crate) async fn oauth_callback(
             &callback,
         )
         .await;
-    if let Err(err) = &result {
-        tracing::info!(error = %err, "Amazon OAuth callback refused");
+    match &result {
+        Ok(_) => state.sync.connected(),
+        Err(err) => tracing::info!(error = %err, "Amazon OAuth callback refused"),
     }
     let mut response = if matches!(
         identity,

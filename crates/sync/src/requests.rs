@@ -1,0 +1,102 @@
+//! What a seller asks of sync: "Sync now" for a connection, and reading its orders again from
+//! a date of their choosing.
+
+use javelin_marketplaces::Platform;
+use javelin_storage::{ConnectionStatus, JobOrigin, StorageError, SyncJob, SyncKind, Timestamp};
+use time::{Date, Duration, Time, macros::format_description};
+
+use crate::Sync;
+
+/// The furthest back a seller can ask orders to be read from.
+pub const MAX_HISTORY_DAYS: i64 = 730;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("There is no such connection.")]
+    NoSuchConnection,
+    /// The connection cannot sync until it is completed; the message says how.
+    #[error("{0}")]
+    Incomplete(String),
+    #[error("Give the date as YYYY-MM-DD, no later than today and at most two years back.")]
+    BadDate,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl Sync {
+    /// Queues a sync of each kind for a connection ("Sync now"); a kind already queued or
+    /// running keeps its job. Returns the jobs, in the order of `kinds`.
+    pub async fn start(&self, connection_id: i64, kinds: &[SyncKind]) -> Result<Vec<SyncJob>, StartError> {
+        self.usable(connection_id).await?;
+        let mut jobs = Vec::with_capacity(kinds.len());
+        for &kind in kinds {
+            jobs.push(self.request(connection_id, kind, JobOrigin::Seller).await?.0);
+        }
+        Ok(jobs)
+    }
+
+    /// Has the next orders sync read every order updated since the start of `from` (a UTC
+    /// date, `YYYY-MM-DD`) again, and queues it. A sync running now keeps its own start; the
+    /// next one reads from `from`.
+    pub async fn read_orders_from(&self, connection_id: i64, from: &str) -> Result<SyncJob, StartError> {
+        let inner = &*self.inner;
+        let now = inner.clock.now();
+        let from = parse_from(from, now).ok_or(StartError::BadDate)?;
+        let platform = self.usable(connection_id).await?;
+        let streams = inner.connectors.get(platform).order_streams();
+        inner
+            .storage
+            .rewind_watermarks(connection_id, SyncKind::Orders, &streams, from, now)
+            .await?;
+        Ok(self
+            .request(connection_id, SyncKind::Orders, JobOrigin::Seller)
+            .await?
+            .0)
+    }
+
+    /// The platform of a connection that can sync.
+    async fn usable(&self, connection_id: i64) -> Result<Platform, StartError> {
+        let connection = self
+            .inner
+            .storage
+            .get_connection(connection_id)
+            .await?
+            .filter(|connection| connection.active)
+            .ok_or(StartError::NoSuchConnection)?;
+        if connection.status == ConnectionStatus::Incomplete {
+            return Err(StartError::Incomplete(connection.status_message));
+        }
+        connection.platform.parse().map_err(|_| StartError::NoSuchConnection)
+    }
+}
+
+/// The start of a UTC date no later than today and at most [`MAX_HISTORY_DAYS`] back.
+fn parse_from(text: &str, now: Timestamp) -> Option<Timestamp> {
+    let date = Date::parse(text.trim(), format_description!("[year]-[month]-[day]")).ok()?;
+    let at = Timestamp::from_datetime(date.with_time(Time::MIDNIGHT).assume_utc());
+    (at <= now && at >= now - Duration::days(MAX_HISTORY_DAYS)).then_some(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_date_is_read_as_the_start_of_a_utc_day_within_two_years() {
+        let now = Timestamp::parse_rfc3339("2026-11-27T12:00:00Z").expect("time");
+        let at = |text| Timestamp::parse_rfc3339(text).expect("time");
+        assert_eq!(parse_from("2026-10-01", now), Some(at("2026-10-01T00:00:00Z")));
+        assert_eq!(parse_from(" 2026-11-27 ", now), Some(at("2026-11-27T00:00:00Z")));
+        assert_eq!(parse_from("2024-11-28", now), Some(at("2024-11-28T00:00:00Z")));
+        for bad in [
+            "2026-11-28",
+            "2024-11-26",
+            "2026-13-01",
+            "01/10/2026",
+            "",
+            "2026-10-01T00:00:00Z",
+        ] {
+            assert_eq!(parse_from(bad, now), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! The Orders and Inventory pages: what sync brought in, newest first, a page at a time.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Extension;
+use axum::extract::{Query, State};
+use javelin_core::orders::{OrderView, Page, QueryError, StockView};
+use javelin_model::OrderStatus;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::Identity;
+use crate::error::PageError;
+use crate::flash::Flash;
+use crate::pages::{Layout, Section};
+
+/// Rows per page.
+const PAGE: u32 = 50;
+
+#[derive(Deserialize)]
+pub(crate) struct PageQuery {
+    connection_id: Option<String>,
+    cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The connection chosen, if any; anything but a connection's number shows them all.
+    fn connection(&self) -> Option<i64> {
+        self.connection_id.as_deref().and_then(|id| id.parse().ok())
+    }
+
+    fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref().filter(|cursor| !cursor.is_empty())
+    }
+}
+
+/// The connections, for the filter and for naming each row's account.
+pub(crate) struct Accounts {
+    pub(crate) choices: Vec<(i64, String)>,
+    names: HashMap<i64, String>,
+    pub(crate) chosen: Option<i64>,
+}
+
+impl Accounts {
+    async fn load(state: &AppState, chosen: Option<i64>) -> Result<Self, PageError> {
+        let choices: Vec<(i64, String)> = state
+            .connections
+            .list()
+            .await?
+            .iter()
+            .map(|c| (c.id, format!("{} · {}", c.platform.name(), c.display_name())))
+            .collect();
+        Ok(Self {
+            names: choices.iter().cloned().collect(),
+            choices,
+            chosen,
+        })
+    }
+
+    pub(crate) fn name(&self, id: &i64) -> String {
+        self.names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("Disconnected account {id}"))
+    }
+
+    pub(crate) fn is_chosen(&self, id: &i64) -> bool {
+        self.chosen == Some(*id)
+    }
+
+    /// The query string of the next page.
+    pub(crate) fn next(&self, cursor: &str) -> String {
+        match self.chosen {
+            Some(id) => format!("?connection_id={id}&cursor={cursor}"),
+            None => format!("?cursor={cursor}"),
+        }
+    }
+
+    /// The query string of the first page.
+    pub(crate) fn first(&self) -> String {
+        self.chosen.map(|id| format!("?connection_id={id}")).unwrap_or_default()
+    }
+}
+
+/// A page from `fetch`; a cursor this site did not give out shows the first page instead.
+async fn fetch_page<T, F, Fut>(cursor: Option<&str>, fetch: F) -> Result<Page<T>, PageError>
+where
+    F: Fn(Option<String>) -> Fut,
+    Fut: Future<Output = Result<Page<T>, QueryError>>,
+{
+    let first = match fetch(cursor.map(str::to_owned)).await {
+        Err(QueryError::BadCursor) => fetch(None).await,
+        other => other,
+    };
+    first.map_err(|err| match err {
+        QueryError::Storage(err) => err.into(),
+        QueryError::BadCursor => PageError::NotFound,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "orders.html")]
+pub(crate) struct OrdersPage {
+    layout: Layout,
+    accounts: Accounts,
+    orders: Vec<OrderView>,
+    next_cursor: Option<String>,
+    paged: bool,
+}
+
+impl OrdersPage {
+    /// The badge colour of an order's status: waiting, moving, done, or stopped.
+    fn status_class(&self, status: &OrderStatus) -> &'static str {
+        match status {
+            OrderStatus::Pending => "incomplete",
+            OrderStatus::Unshipped | OrderStatus::PartiallyShipped => "running",
+            OrderStatus::Shipped | OrderStatus::Delivered => "connected",
+            OrderStatus::ReturnRequested | OrderStatus::Unfulfillable => "error",
+            OrderStatus::Cancelled | OrderStatus::Returned => "not_connected",
+        }
+    }
+
+    /// "AFN" is Amazon's warehouse, "MFN" the seller's, and so on.
+    fn channel(&self, channel: &Option<String>) -> &'static str {
+        match channel.as_deref() {
+            Some("AFN") => "Amazon (FBA)",
+            Some("MFN") => "Seller (FBM)",
+            Some("FBF") => "Flipkart (FBF)",
+            Some("FBF_LITE") => "Flipkart (FBF Lite)",
+            Some("SELLER") => "Seller",
+            Some(_) => "Other",
+            None => "",
+        }
+    }
+}
+
+/// `GET /orders`.
+pub(crate) async fn orders(
+    State(state): State<AppState>,
+    identity: Identity,
+    Extension(flash): Extension<Flash>,
+    Query(query): Query<PageQuery>,
+) -> Result<OrdersPage, PageError> {
+    let accounts = Accounts::load(&state, query.connection()).await?;
+    let page = fetch_page(query.cursor(), |cursor| {
+        let catalog = state.catalog.clone();
+        async move { catalog.orders(accounts.chosen, PAGE, cursor.as_deref()).await }
+    })
+    .await?;
+    Ok(OrdersPage {
+        layout: Layout::new(Section::Orders, identity, flash),
+        accounts,
+        orders: page.rows,
+        next_cursor: page.next_cursor,
+        paged: query.cursor().is_some(),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "inventory.html")]
+pub(crate) struct InventoryPage {
+    layout: Layout,
+    accounts: Accounts,
+    items: Vec<StockView>,
+    next_cursor: Option<String>,
+    paged: bool,
+}
+
+impl InventoryPage {
+    /// Where stock is held, for people, and the channel's id of the place when it has one.
+    fn location<'a>(&self, location: &'a str) -> (&'static str, &'a str) {
+        match location {
+            "fba" => ("Amazon (FBA)", ""),
+            "fbm" => ("Seller (FBM)", ""),
+            other => ("Flipkart", other),
+        }
+    }
+}
+
+/// `GET /inventory`.
+pub(crate) async fn inventory(
+    State(state): State<AppState>,
+    identity: Identity,
+    Extension(flash): Extension<Flash>,
+    Query(query): Query<PageQuery>,
+) -> Result<InventoryPage, PageError> {
+    let accounts = Accounts::load(&state, query.connection()).await?;
+    let page = fetch_page(query.cursor(), |cursor| {
+        let catalog = state.catalog.clone();
+        async move { catalog.stock(accounts.chosen, PAGE, cursor.as_deref()).await }
+    })
+    .await?;
+    Ok(InventoryPage {
+        layout: Layout::new(Section::Inventory, identity, flash),
+        accounts,
+        items: page.rows,
+        next_cursor: page.next_cursor,
+        paged: query.cursor().is_some(),
+    })
+}
