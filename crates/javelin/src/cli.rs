@@ -41,6 +41,38 @@ pub enum Command {
     /// Run Javelin and the sandbox together, wired to each other, to try every connection flow
     /// without a real marketplace account.
     Demo(DemoArgs),
+    /// Measure Javelin against the limits it works within; each figure is printed beside a
+    /// reference measured in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// One sync of an in-process sandbox's orders into a fresh store: the time it took beside
+    /// the least Amazon's published rate limit allows for the pages it read, and the 429s drawn.
+    Sync {
+        /// Orders the sandbox holds (about a third in the North American marketplaces synced).
+        #[arg(long, default_value_t = 10_000)]
+        orders: usize,
+        /// Let calls through this many times faster than Amazon's published rate limits.
+        #[arg(long, default_value_t = 100.0)]
+        time_scale: f64,
+        /// The database to measure on (a new schema of PostgreSQL); a temporary SQLite file
+        /// when not given.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Orders of 3 items stored through the sync path, beside a plain INSERT of the same rows
+    /// in one transaction on the same kind of database.
+    Ingest {
+        #[arg(long, default_value_t = 100_000)]
+        orders: usize,
+        /// The database to measure on (a new schema of PostgreSQL); a temporary SQLite file
+        /// when not given.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -1,5 +1,6 @@
 //! The `javelin` binary: command line, configuration, and wiring of the crates into a server.
 
+mod bench;
 pub mod cli;
 pub mod config;
 mod demo;
@@ -38,6 +39,7 @@ pub fn main() -> ExitCode {
             settings,
         }) => (Job::Demo { sandbox_listen, data }, settings),
         Command::Sandbox(args) => return demo::sandbox_main(args),
+        Command::Bench(command) => return bench::main(command),
     };
     let config = match Config::from_settings(settings) {
         Ok(config) => config,

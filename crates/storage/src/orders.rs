@@ -224,7 +224,9 @@ impl Transaction {
                 list.push_bind(*id);
             }
             query.push(")");
-            Ok(query.build_query_as().fetch_all(&mut *conn).await?)
+            // Planned with its values each time: a plan kept from when the table was empty
+            // would scan the whole table for every page of a first big sync on PostgreSQL.
+            Ok(query.build_query_as().persistent(false).fetch_all(&mut *conn).await?)
         })
     }
 

@@ -1,12 +1,15 @@
-//! Databases for tests: a temporary SQLite file, or a fresh schema in the PostgreSQL named by
-//! `JAVELIN_TEST_POSTGRES_URL`, so that tests run in parallel without seeing each other's rows;
-//! and what tests need to look inside them (the migrated schema, raw SQL).
+//! Databases for tests and benchmarks: a temporary SQLite file, or a fresh schema in a
+//! PostgreSQL server (for tests, the one named by `JAVELIN_TEST_POSTGRES_URL`), so that runs in
+//! parallel do not see each other's rows; what tests need to look inside them (the migrated
+//! schema, raw SQL); and the plain INSERT that the ingest benchmark measures sync against.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::Storage;
-use crate::db::{Db, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, with_pool};
+use javelin_model::Order;
+
+use crate::db::{Db, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, with_pool, with_tx};
+use crate::{ConnectionStatus, NewConnection, NewPlatform, NewUser, Role, Storage, Timestamp};
 
 /// The environment variable naming the PostgreSQL server for tests.
 pub const POSTGRES_URL_VAR: &str = "JAVELIN_TEST_POSTGRES_URL";
@@ -65,6 +68,28 @@ impl TestDatabase {
             );
             return None;
         };
+        Some(
+            Self::postgres_schema(&base)
+                .await
+                .expect("a schema on the test PostgreSQL"),
+        )
+    }
+
+    /// A migrated database of the kind `url` names, of its own: a new SQLite file in a
+    /// temporary folder for `sqlite:` URLs (the path is not used), a new schema otherwise.
+    pub async fn scratch(url: &str) -> crate::Result<Self> {
+        let db = if url.starts_with("sqlite:") {
+            Self::sqlite_unmigrated().await
+        } else {
+            Self::postgres_schema(url).await?
+        };
+        db.storage.migrate().await?;
+        Ok(db)
+    }
+
+    /// A new, empty schema on the PostgreSQL server at `base`; schemas older than a day left
+    /// by earlier runs are dropped.
+    async fn postgres_schema(base: &str) -> crate::Result<Self> {
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .expect("the clock is after 1970")
@@ -74,22 +99,133 @@ impl TestDatabase {
         let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
         let schema = format!("jt_{secs}_{suffix}");
 
-        let admin = Storage::connect(&base).await.expect("connect to the test PostgreSQL");
+        let admin = Storage::connect(base).await?;
         admin.drop_stale_test_schemas(secs).await;
-        admin
-            .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
-            .await
-            .expect("create test schema");
+        admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await?;
         admin.close().await;
 
         let separator = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
-        let storage = Storage::connect(&url).await.expect("connect to the test schema");
-        Some(Self {
+        let storage = Storage::connect(&url).await?;
+        Ok(Self {
             url,
             storage,
             _dir: None,
         })
+    }
+
+    /// A user, the platforms and one connected account of `platform`; returns its id.
+    pub async fn connection(&self, platform: &str) -> crate::Result<i64> {
+        let now = crate::Timestamp::now();
+        let platforms = [
+            NewPlatform {
+                code: "amazon",
+                name: "Amazon",
+                sort_order: 1,
+            },
+            NewPlatform {
+                code: "flipkart",
+                name: "Flipkart",
+                sort_order: 2,
+            },
+        ];
+        self.storage.ensure_platforms(&platforms, now).await?;
+        let email = "owner@example.com";
+        let owner = match self.storage.find_user_login(email).await? {
+            Some(login) => login.user.id,
+            None => {
+                let user = NewUser {
+                    email,
+                    password_hash: "$argon2id$not-a-real-hash",
+                    role: Role::Admin,
+                    now,
+                };
+                self.storage.create_user(&user).await?.id
+            }
+        };
+        let mut tx = self.storage.begin().await?;
+        let created = tx
+            .insert_connection(&NewConnection {
+                platform,
+                status: ConnectionStatus::Connected,
+                status_message: "",
+                label: "Store",
+                region: (platform == "amazon").then_some("NA"),
+                marketplace_id: (platform == "amazon").then_some("ATVPDKIKX0DER"),
+                selling_partner_id: None,
+                application_id: None,
+                created_by: owner,
+                now,
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(created.id)
+    }
+}
+
+impl Storage {
+    /// Stores new orders the plainest way, as the reference of the ingest benchmark: in one
+    /// transaction, one prepared INSERT per order and per item, nothing read first.
+    pub async fn insert_orders_plainly(
+        &self,
+        connection_id: i64,
+        platform: &str,
+        orders: &[Order],
+        now: Timestamp,
+    ) -> crate::Result<()> {
+        let mut tx = self.begin().await?;
+        for order in orders {
+            let at = Timestamp::from_datetime;
+            with_tx!(tx, |conn| {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO orders (connection_id, platform, external_id, marketplace_id, status, platform_status,
+                         fulfillment_channel, purchased_at, remote_updated_at, ship_by_at, total_minor, total_currency,
+                         item_count, ship_city, ship_region, ship_postal_code, ship_country, created_at, synced_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)
+                     RETURNING id",
+                )
+                .bind(connection_id)
+                .bind(platform)
+                .bind(&order.external_id)
+                .bind(&order.marketplace_id)
+                .bind(order.status.code())
+                .bind(&order.platform_status)
+                .bind(&order.fulfillment_channel)
+                .bind(at(order.purchased_at))
+                .bind(at(order.updated_at))
+                .bind(order.ship_by.map(at))
+                .bind(order.total.map(|total| total.minor()))
+                .bind(order.total.map(|total| total.currency()))
+                .bind(order.items.iter().map(|item| i64::from(item.quantity)).sum::<i64>())
+                .bind(&order.ship_to.city)
+                .bind(&order.ship_to.region)
+                .bind(&order.ship_to.postal_code)
+                .bind(&order.ship_to.country)
+                .bind(now)
+                .fetch_one(&mut *conn)
+                .await?;
+                for item in &order.items {
+                    sqlx::query(
+                        "INSERT INTO order_items (order_id, external_id, sku, product_id, title, quantity,
+                             quantity_shipped, unit_price_minor, line_total_minor, currency)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                    .bind(id)
+                    .bind(&item.external_id)
+                    .bind(&item.sku)
+                    .bind(&item.product_id)
+                    .bind(&item.title)
+                    .bind(i64::from(item.quantity))
+                    .bind(i64::from(item.quantity_shipped))
+                    .bind(item.unit_price.map(|price| price.minor()))
+                    .bind(item.line_total.map(|total| total.minor()))
+                    .bind(item.currency())
+                    .execute(&mut *conn)
+                    .await?;
+                }
+            });
+        }
+        tx.commit().await
     }
 }
 

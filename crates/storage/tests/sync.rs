@@ -3,48 +3,9 @@
 
 use javelin_model::{Money, Order, OrderItem, OrderStatus, ShipTo, StockLevel};
 use javelin_storage::{
-    ConnectionStatus, JobOrigin, JobState, NewConnection, NewPlatform, NewUser, OrderCursor, PageProgress, Role,
-    Schedule, Storage, SyncKind, Timestamp, UpsertSummary,
+    JobOrigin, JobState, OrderCursor, PageProgress, Schedule, Storage, SyncKind, Timestamp, UpsertSummary,
 };
 use time::{Duration, OffsetDateTime};
-
-async fn connection(storage: &Storage) -> i64 {
-    let now = Timestamp::now();
-    let seed = [NewPlatform {
-        code: "amazon",
-        name: "Amazon",
-        sort_order: 1,
-    }];
-    storage.ensure_platforms(&seed, now).await.expect("seed");
-    let owner = storage
-        .create_user(&NewUser {
-            email: "a@example.com",
-            password_hash: "$argon2id$fake",
-            role: Role::Admin,
-            now,
-        })
-        .await
-        .expect("user")
-        .id;
-    let mut tx = storage.begin().await.expect("begin");
-    let created = tx
-        .insert_connection(&NewConnection {
-            platform: "amazon",
-            status: ConnectionStatus::Connected,
-            status_message: "",
-            label: "Store",
-            region: Some("NA"),
-            marketplace_id: Some("ATVPDKIKX0DER"),
-            selling_partner_id: None,
-            application_id: None,
-            created_by: owner,
-            now,
-        })
-        .await
-        .expect("connection");
-    tx.commit().await.expect("commit");
-    created.id
-}
 
 fn at(minutes: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("valid") + Duration::minutes(minutes)
@@ -114,7 +75,7 @@ fn level(sku: &str, location: &str, available: i64) -> StockLevel {
 
 javelin_storage::backend_tests! {
     async fn orders_are_stored_once_in_their_newest_state(db) {
-        let id = connection(&db.storage).await;
+        let id = db.connection("amazon").await.expect("connection");
         let page = [
             order("111-1", OrderStatus::Unshipped, 0, 10, &[("a", 1), ("b", 2)]),
             order("111-2", OrderStatus::Pending, 5, 5, &[("c", 1)]),
@@ -157,7 +118,7 @@ javelin_storage::backend_tests! {
     }
 
     async fn orders_page_newest_first_without_gaps(db) {
-        let id = connection(&db.storage).await;
+        let id = db.connection("amazon").await.expect("connection");
         // Several orders share a purchase time: the id breaks the tie.
         let page: Vec<Order> = (0..25).map(|n| order(&format!("o-{n}"), OrderStatus::Unshipped, n / 3, n, &[("x", 1)])).collect();
         upsert(&db.storage, id, &page).await;
@@ -178,7 +139,7 @@ javelin_storage::backend_tests! {
     }
 
     async fn one_worker_holds_a_job_until_its_lease_runs_out(db) {
-        let id = connection(&db.storage).await;
+        let id = db.connection("amazon").await.expect("connection");
         let now = Timestamp::now();
         let (job, new) = db.storage.enqueue_job(id, SyncKind::Orders, JobOrigin::Seller, now).await.expect("enqueue");
         assert!(new);
@@ -232,7 +193,7 @@ javelin_storage::backend_tests! {
     }
 
     async fn a_watermark_moves_only_with_its_orders(db) {
-        let id = connection(&db.storage).await;
+        let id = db.connection("amazon").await.expect("connection");
         let now = Timestamp::now();
         let mut tx = db.storage.begin().await.expect("begin");
         tx.upsert_orders(id, "amazon", &[order("w-1", OrderStatus::Shipped, 0, 0, &[])], now).await.expect("upsert");
@@ -249,7 +210,7 @@ javelin_storage::backend_tests! {
     }
 
     async fn a_watermark_rewound_by_the_seller_outlives_a_running_sync(db) {
-        let id = connection(&db.storage).await;
+        let id = db.connection("amazon").await.expect("connection");
         let now = Timestamp::now();
         let streams = ["a".to_owned(), "b".to_owned()];
         let month_ago = now - Duration::days(30);
@@ -269,7 +230,7 @@ javelin_storage::backend_tests! {
     }
 
     async fn schedules_fire_once_across_instances(db) {
-        let id = connection(&db.storage).await;
+        let id = db.connection("amazon").await.expect("connection");
         let now = Timestamp::now();
         let schedule = |kind, minutes| Schedule { connection_id: id, kind, interval_minutes: minutes, enabled: true, next_run_at: now };
         db.storage.ensure_schedules(&[schedule(SyncKind::Orders, 15), schedule(SyncKind::Inventory, 60)]).await.expect("ensure");
@@ -290,7 +251,7 @@ javelin_storage::backend_tests! {
     }
 
     async fn stock_is_replaced_by_each_read(db) {
-        let id = connection(&db.storage).await;
+        let id = db.connection("amazon").await.expect("connection");
         let first = Timestamp::now();
         let mut tx = db.storage.begin().await.expect("begin");
         tx.upsert_stock(id, &[level("A", "fba", 5), level("B", "fba", 0), level("A", "fbm", 7)], first).await.expect("stock");
@@ -310,7 +271,7 @@ javelin_storage::backend_tests! {
     }
 
     async fn marketplaces_keep_their_switch(db) {
-        let id = connection(&db.storage).await;
+        let id = db.connection("amazon").await.expect("connection");
         let now = Timestamp::now();
         let found = |names: &[&str]| names.iter().map(|n| (format!("M-{n}"), n.to_string())).collect::<Vec<_>>();
         db.storage.set_connection_marketplaces(id, &found(&["US", "CA"]), now).await.expect("set");

@@ -1,0 +1,41 @@
+//! `javelin bench …`: Javelin measured against the limits it works within, each figure printed
+//! beside a reference measured in the same run (absolute times vary from machine to machine
+//! and run to run; the ratios much less).
+
+mod ingest;
+mod sync;
+
+use std::process::ExitCode;
+
+use crate::cli::BenchCommand;
+
+pub fn main(command: BenchCommand) -> ExitCode {
+    crate::logging::init("warn", crate::config::LogFormat::Pretty);
+    crate::block_on(async move {
+        match command {
+            BenchCommand::Sync {
+                orders,
+                time_scale,
+                database_url,
+            } => sync::run(orders, time_scale, database_url.as_deref()).await?,
+            BenchCommand::Ingest { orders, database_url } => ingest::run(orders, database_url.as_deref()).await?,
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// A fresh database of the kind `url` names (SQLite when none), of the benchmark's own.
+async fn scratch(url: Option<&str>) -> anyhow::Result<javelin_storage::testing::TestDatabase> {
+    let url = url.unwrap_or("sqlite:");
+    javelin_storage::testing::TestDatabase::scratch(url)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot prepare a database at {url}: {err}"))
+}
+
+/// What kind of database a URL names, for the report.
+fn backend(url: Option<&str>) -> &'static str {
+    match url {
+        Some(url) if !url.starts_with("sqlite:") => "PostgreSQL",
+        _ => "SQLite",
+    }
+}
