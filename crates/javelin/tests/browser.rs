@@ -417,3 +417,105 @@ async fn flipkart_with_and_without_api_keys_in_the_browser() {
     assert!(browser.flash().await.starts_with("Disconnected."));
     browser.close().await;
 }
+
+#[tokio::test]
+async fn sync_now_shows_progress_then_the_orders_and_stock() {
+    // Twenty-two pages of North American orders: the burst, then two pages 3.6 s apart.
+    let options = javelin_sandbox::SandboxOptions {
+        orders: 6600,
+        time_scale: 50.0,
+        ..javelin_sandbox::SandboxOptions::default()
+    };
+    let app = TestApp::start_with_sandbox(TestDatabase::sqlite().await, options, |config| {
+        config.admin = Some(javelin::config::AdminSeed {
+            email: ADMIN_EMAIL.into(),
+            password: ADMIN_PASSWORD.into(),
+        });
+    })
+    .await;
+    let creds = sample(&app).amazon;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    browser.sign_in(&app).await;
+    browser.open("Connect Manually (Enter Credentials)").await;
+    browser.fill("#amazon_manual-client_id", &creds.client_id).await;
+    browser.fill("#amazon_manual-client_secret", &creds.client_secret).await;
+    browser.fill("#amazon_manual-refresh_token", &creds.refresh_token).await;
+    c.find(Locator::Css("#amazon_manual-marketplace_id"))
+        .await
+        .expect("marketplace")
+        .select_by_value("ATVPDKIKX0DER")
+        .await
+        .expect("US");
+    browser.press("[data-platform=amazon]", "Connect Amazon").await;
+    assert!(browser.flash().await.contains("Connected to Amazon store"));
+    assert_eq!(
+        browser.text("[data-sync-panel] [data-kind=orders] .last-success").await,
+        "Never"
+    );
+
+    browser.press("[data-platform=amazon] .connection", "Sync now").await;
+    assert_eq!(browser.flash().await, "Orders and inventory sync started.");
+    let progress = c
+        .wait()
+        .for_element(Locator::Css("[data-sync-panel][data-busy] .job-row progress"))
+        .await
+        .expect("a progress bar while the sync runs");
+    assert!(progress.is_displayed().await.expect("displayed"));
+    browser.snapshot("sync-running").await;
+    // The page is not reloaded: the panel updates itself until the sync ends.
+    c.execute("window.stillHere = true", vec![]).await.expect("script");
+    c.wait()
+        .at_most(std::time::Duration::from_secs(90))
+        .for_element(Locator::Css("[data-sync-panel]:not([data-busy])"))
+        .await
+        .expect("the panel shows the sync ended");
+    let same_page = c
+        .execute("return window.stillHere === true", vec![])
+        .await
+        .expect("script");
+    assert_eq!(same_page, serde_json::Value::Bool(true), "no reload");
+    let last = browser.text("[data-sync-panel] [data-kind=orders] .last-success").await;
+    assert_ne!(last, "Never", "the orders sync succeeded");
+    browser.snapshot("sync-done").await;
+
+    let stored = app.db.storage.count_orders(None).await.expect("count");
+    assert!(stored > 2000, "{stored}");
+    c.find(Locator::LinkText("Orders"))
+        .await
+        .expect("sidebar")
+        .click()
+        .await
+        .expect("click");
+    let rows = c.wait().for_element(Locator::Css("table.orders tbody tr")).await;
+    assert!(rows.is_ok(), "the orders table");
+    let shown = c
+        .find_all(Locator::Css("table.orders tbody tr"))
+        .await
+        .expect("rows")
+        .len();
+    assert_eq!(shown, 50, "a page of the newest orders");
+    let newest = app.db.storage.list_orders(None, 1, None).await.expect("newest");
+    let first = browser.text("table.orders tbody tr td.mono").await;
+    assert_eq!(Some(first.as_str()), newest.first().map(|o| o.external_id.as_str()));
+    browser.snapshot("orders").await;
+    c.find(Locator::LinkText("Inventory"))
+        .await
+        .expect("sidebar")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Css("table.inventory tbody tr"))
+        .await
+        .expect("the stock table");
+    let held = app.db.storage.list_stock(None, 50, None).await.expect("stock").len();
+    let shown = c
+        .find_all(Locator::Css("table.inventory tbody tr"))
+        .await
+        .expect("rows")
+        .len();
+    assert_eq!(shown, held);
+    browser.snapshot("inventory").await;
+    browser.close().await;
+}
