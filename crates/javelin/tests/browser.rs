@@ -155,6 +155,23 @@ impl Browser {
             .expect("Amazon card");
     }
 
+    /// "Connect Manually" with the sandbox's seller in Amazon.com, checking it connected.
+    async fn connect_amazon_manually(&self, creds: &javelin_sandbox::AmazonCredentials) {
+        self.open("Connect Manually (Enter Credentials)").await;
+        self.fill("#amazon_manual-client_id", &creds.client_id).await;
+        self.fill("#amazon_manual-client_secret", &creds.client_secret).await;
+        self.fill("#amazon_manual-refresh_token", &creds.refresh_token).await;
+        self.client
+            .find(Locator::Css("#amazon_manual-marketplace_id"))
+            .await
+            .expect("marketplace")
+            .select_by_value("ATVPDKIKX0DER")
+            .await
+            .expect("US");
+        self.press("[data-platform=amazon]", "Connect Amazon").await;
+        assert!(self.flash().await.contains("Connected to Amazon store"));
+    }
+
     /// Saves a screenshot when `JAVELIN_SCREENSHOT_DIR` is set, to look at the pages.
     async fn snapshot(&self, name: &str) {
         if let Some(dir) = std::env::var_os("JAVELIN_SCREENSHOT_DIR") {
@@ -315,18 +332,7 @@ async fn amazon_oauth_manual_test_and_disconnect_in_the_browser() {
     browser.snapshot("connected").await;
 
     // Option 2: manual, with the sandbox's ready refresh token.
-    browser.open("Connect Manually (Enter Credentials)").await;
-    browser.fill("#amazon_manual-client_id", &creds.client_id).await;
-    browser.fill("#amazon_manual-client_secret", &creds.client_secret).await;
-    browser.fill("#amazon_manual-refresh_token", &creds.refresh_token).await;
-    c.find(Locator::Css("#amazon_manual-marketplace_id"))
-        .await
-        .expect("marketplace")
-        .select_by_value("ATVPDKIKX0DER")
-        .await
-        .expect("US");
-    browser.press("[data-platform=amazon]", "Connect Amazon").await;
-    assert!(browser.flash().await.contains("Connected to Amazon store"));
+    browser.connect_amazon_manually(&creds).await;
     assert_eq!(
         c.find_all(Locator::Css("[data-platform=amazon] .connection"))
             .await
@@ -437,18 +443,7 @@ async fn sync_now_shows_progress_then_the_orders_and_stock() {
     let browser = Browser::start().await;
     let c = &browser.client;
     browser.sign_in(&app).await;
-    browser.open("Connect Manually (Enter Credentials)").await;
-    browser.fill("#amazon_manual-client_id", &creds.client_id).await;
-    browser.fill("#amazon_manual-client_secret", &creds.client_secret).await;
-    browser.fill("#amazon_manual-refresh_token", &creds.refresh_token).await;
-    c.find(Locator::Css("#amazon_manual-marketplace_id"))
-        .await
-        .expect("marketplace")
-        .select_by_value("ATVPDKIKX0DER")
-        .await
-        .expect("US");
-    browser.press("[data-platform=amazon]", "Connect Amazon").await;
-    assert!(browser.flash().await.contains("Connected to Amazon store"));
+    browser.connect_amazon_manually(&creds).await;
     assert_eq!(
         browser.text("[data-sync-panel] [data-kind=orders] .last-success").await,
         "Never"

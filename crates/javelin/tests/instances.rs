@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestApp, sample};
+use common::TestApp;
 use javelin::server::Server;
 use javelin_sandbox::{SandboxOptions, operation};
 use javelin_storage::{JobOrigin, JobState, SyncKind};
@@ -37,21 +37,7 @@ async fn connected(db: javelin_storage::testing::TestDatabase) -> (TestApp, i64)
     })
     .await;
     app.login_admin().await;
-    let creds = sample(&app).amazon;
-    let response = app
-        .post_connect(
-            "/connections/amazon",
-            &[
-                ("client_id", &creds.client_id),
-                ("client_secret", &creds.client_secret),
-                ("refresh_token", &creds.refresh_token),
-                ("marketplace_id", "ATVPDKIKX0DER"),
-                ("region", "NA"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
-    let id = app.db.storage.list_connections().await.expect("list")[0].id;
+    let id = app.connect_amazon_manually().await;
     (app, id)
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestApp, flash_of, location, sample};
+use common::{TestApp, flash_of, location};
 use javelin_sandbox::SandboxOptions;
 use javelin_storage::{JobOrigin, PageProgress, SyncJob, SyncKind};
 use reqwest::StatusCode;
@@ -30,25 +30,6 @@ async fn start(db: javelin_storage::testing::TestDatabase) -> TestApp {
     let app = TestApp::start_with_sandbox(db, options, with_admin).await;
     app.login_admin().await;
     app
-}
-
-/// Connects the sandbox's Amazon seller through "Connect Manually"; returns the connection.
-async fn connect_amazon(app: &TestApp) -> i64 {
-    let creds = sample(app).amazon;
-    let response = app
-        .post_connect(
-            "/connections/amazon",
-            &[
-                ("client_id", &creds.client_id),
-                ("client_secret", &creds.client_secret),
-                ("refresh_token", &creds.refresh_token),
-                ("marketplace_id", "ATVPDKIKX0DER"),
-                ("region", "NA"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    app.db.storage.list_connections().await.expect("list")[0].id
 }
 
 /// Posts a form of a page, with that page's CSRF token; returns where it sent the browser
@@ -110,7 +91,7 @@ fn next_page(html: &str) -> Option<String> {
 javelin_storage::backend_tests! {
     async fn the_card_shows_each_sync_as_it_happens(db) {
         let app = start(db).await;
-        let id = connect_amazon(&app).await;
+        let id = app.connect_amazon_manually().await;
         let sync = app.sync.as_ref().expect("sync");
         let mut events = sync.subscribe();
 
@@ -171,7 +152,7 @@ javelin_storage::backend_tests! {
 
     async fn schedules_dates_and_marketplaces_are_set_from_the_pages(db) {
         let app = start(db).await;
-        let id = connect_amazon(&app).await;
+        let id = app.connect_amazon_manually().await;
         let sync = app.sync.as_ref().expect("sync");
         let mut events = sync.subscribe();
         let page = format!("/connections/{id}/sync");
@@ -224,7 +205,7 @@ javelin_storage::backend_tests! {
         let app = start(db).await;
         let empty = app.get("/orders").await.text().await.expect("page");
         assert!(empty.contains("No orders yet"), "before any connection");
-        let id = connect_amazon(&app).await;
+        let id = app.connect_amazon_manually().await;
         let sync = app.sync.as_ref().expect("sync");
         let mut events = sync.subscribe();
         let (to, message) = submit(&app, "/orders", "/orders/sync", &[]).await;

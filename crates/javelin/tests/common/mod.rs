@@ -290,6 +290,27 @@ impl TestApp {
         self.post_form(path, &form).await
     }
 
+    /// "Connect Manually" with the sandbox's seller (North America, Amazon.com); returns the
+    /// new connection's id.
+    pub async fn connect_amazon_manually(&self) -> i64 {
+        let creds = sample(self).amazon;
+        let response = self
+            .post_connect(
+                "/connections/amazon",
+                &[
+                    ("client_id", &creds.client_id),
+                    ("client_secret", &creds.client_secret),
+                    ("refresh_token", &creds.refresh_token),
+                    ("marketplace_id", "ATVPDKIKX0DER"),
+                    ("region", "NA"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let connections = self.db.storage.list_connections().await.expect("list");
+        connections.last().expect("a connection").id
+    }
+
     /// "Start OAuth Flow" with the sandbox's sample app; returns the consent URL.
     pub async fn start_oauth(&self, client_secret: &str) -> url::Url {
         let creds = sample(self).amazon;
