@@ -274,6 +274,22 @@ impl Storage {
         })
     }
 
+    /// Forgets jobs that ended and were due before `before`, except each connection's last
+    /// success and last failure of each kind, which its health panel shows however old.
+    pub async fn delete_old_jobs(&self, before: Timestamp) -> Result<u64> {
+        with_pool!(self, |pool| {
+            let done = sqlx::query(
+                "DELETE FROM sync_jobs WHERE state IN ('succeeded', 'failed') AND run_at < $1
+                   AND id NOT IN (SELECT MAX(id) FROM sync_jobs WHERE state IN ('succeeded', 'failed')
+                                  GROUP BY connection_id, kind, state)",
+            )
+            .bind(before)
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected())
+        })
+    }
+
     /// Ends every queued or running job of a connection as failed (it was disconnected).
     pub async fn fail_active_jobs(&self, connection_id: i64, error: &str, now: Timestamp) -> Result<u64> {
         with_pool!(self, |pool| {
@@ -304,25 +320,32 @@ impl Transaction {
     ) -> Result<bool> {
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         with_tx!(self, |conn| {
-            let reasons: Option<String> = sqlx::query_scalar(
-                "SELECT skipped_reasons FROM sync_jobs WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
-            )
-            .bind(id)
-            .bind(owner)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let Some(reasons) = reasons else {
-                return Ok(false);
+            // Most pages skip nothing: then one statement, the job's reasons left as they are.
+            let reasons = if progress.skipped_reasons.is_empty() {
+                None
+            } else {
+                let stored: Option<String> = sqlx::query_scalar(
+                    "SELECT skipped_reasons FROM sync_jobs WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
+                )
+                .bind(id)
+                .bind(owner)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some(stored) = stored else {
+                    return Ok(false);
+                };
+                let kept: Vec<&str> = stored
+                    .lines()
+                    .chain(progress.skipped_reasons.iter().map(String::as_str))
+                    .take(MAX_REASON_LINES)
+                    .collect();
+                Some(kept.join("\n"))
             };
-            let kept: Vec<&str> = reasons
-                .lines()
-                .chain(progress.skipped_reasons.iter().map(String::as_str))
-                .take(MAX_REASON_LINES)
-                .collect();
-            sqlx::query(
+            let done = sqlx::query(
                 "UPDATE sync_jobs SET pages = pages + 1, fetched = fetched + $3, created = created + $4,
-                     updated = updated + $5, skipped = skipped + $6, skipped_reasons = $7, cursor = $8
-                 WHERE id = $1 AND lease_owner = $2",
+                     updated = updated + $5, skipped = skipped + $6,
+                     skipped_reasons = COALESCE($7, skipped_reasons), cursor = $8
+                 WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
             )
             .bind(id)
             .bind(owner)
@@ -330,11 +353,11 @@ impl Transaction {
             .bind(count(progress.created))
             .bind(count(progress.updated))
             .bind(count(progress.skipped))
-            .bind(kept.join("\n"))
+            .bind(reasons)
             .bind(cursor)
             .execute(&mut *conn)
             .await?;
-            Ok(true)
+            Ok(done.rows_affected() == 1)
         })
     }
 

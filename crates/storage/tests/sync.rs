@@ -167,7 +167,10 @@ javelin_storage::backend_tests! {
         let progress = PageProgress { fetched: 100, created: 90, updated: 5, skipped: 1, skipped_reasons: vec!["111-9: no items".into()] };
         let mut tx = db.storage.begin().await.expect("begin");
         assert!(!tx.record_page(job.id, "intruder", &progress, Some("next")).await.expect("page"), "only the holder writes");
-        assert!(tx.record_page(job.id, &owner, &progress, Some("next")).await.expect("page"));
+        assert!(tx.record_page(job.id, &owner, &progress, Some("page2")).await.expect("page"));
+        let clean = PageProgress { fetched: 10, ..PageProgress::default() };
+        assert!(!tx.record_page(job.id, "intruder", &clean, Some("wrong")).await.expect("page"), "only the holder writes");
+        assert!(tx.record_page(job.id, &owner, &clean, Some("next")).await.expect("page"), "a page with nothing skipped");
         tx.commit().await.expect("commit");
         assert!(db.storage.renew_lease(job.id, &owner, now + Duration::minutes(2)).await.expect("renew"));
         assert!(!db.storage.renew_lease(job.id, "intruder", now + Duration::minutes(2)).await.expect("renew"));
@@ -177,8 +180,8 @@ javelin_storage::backend_tests! {
         let later = now + Duration::minutes(3);
         let taken = db.storage.claim_job("e", later, later + Duration::minutes(1)).await.expect("claim");
         let taken = taken.into_iter().find(|j| j.id == job.id).expect("taken over");
-        assert_eq!((taken.attempts, taken.cursor.as_deref(), taken.fetched, taken.pages), (2, Some("next"), 100, 1));
-        assert_eq!(taken.skipped_reasons, "111-9: no items");
+        assert_eq!((taken.attempts, taken.cursor.as_deref(), taken.fetched, taken.pages), (2, Some("next"), 110, 2));
+        assert_eq!((taken.skipped, taken.skipped_reasons.as_str()), (1, "111-9: no items"), "kept by a clean page");
         let mut tx = db.storage.begin().await.expect("begin");
         assert!(!tx.finish_job(job.id, &owner, None, later).await.expect("finish"));
         assert!(tx.finish_job(job.id, "e", Some("Amazon refused"), later).await.expect("finish"));
@@ -190,6 +193,31 @@ javelin_storage::backend_tests! {
         assert_eq!(db.storage.list_jobs(id, 10).await.expect("list").iter().map(|j| j.id).collect::<Vec<_>>(), [next.id, inventory.id, job.id]);
         assert_eq!(db.storage.last_jobs(JobState::Failed).await.expect("last").len(), 1);
         assert_eq!(db.storage.fail_active_jobs(id, "Disconnected", later).await.expect("fail"), 2);
+    }
+
+    async fn old_jobs_are_forgotten_but_each_kind_keeps_its_last_outcomes(db) {
+        let id = db.connection("amazon").await.expect("connection");
+        let start = Timestamp::now() - Duration::days(200);
+        // Per kind, days 0..4: orders succeed, then fail; stock only succeeds.
+        let mut ids = Vec::new();
+        for day in 0..4 {
+            for (kind, error) in [(SyncKind::Orders, (day == 3).then_some("Amazon refused")), (SyncKind::Inventory, None)] {
+                let at = start + Duration::days(day);
+                let (job, _) = db.storage.enqueue_job(id, kind, JobOrigin::Schedule, at).await.expect("enqueue");
+                db.storage.claim_job("w", at, at + Duration::minutes(1)).await.expect("claim").expect("claimed");
+                let mut tx = db.storage.begin().await.expect("begin");
+                assert!(tx.finish_job(job.id, "w", error, at).await.expect("finish"));
+                tx.commit().await.expect("commit");
+                ids.push(job.id);
+            }
+        }
+        let (queued, _) = db.storage.enqueue_job(id, SyncKind::Orders, JobOrigin::Seller, start).await.expect("enqueue");
+        let deleted = db.storage.delete_old_jobs(start + Duration::days(10)).await.expect("prune");
+        let kept: Vec<i64> = db.storage.list_jobs(id, 50).await.expect("list").iter().map(|j| j.id).collect();
+        // Kept: the queued job, orders' last success (day 2) and last failure (day 3), stock's last success.
+        assert_eq!(kept, [queued.id, ids[7], ids[6], ids[4]]);
+        assert_eq!(deleted, 5);
+        assert_eq!(db.storage.delete_old_jobs(start).await.expect("prune"), 0, "nothing run before that");
     }
 
     async fn a_watermark_moves_only_with_its_orders(db) {
