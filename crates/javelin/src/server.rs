@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, redacted_database_url};
 
-/// How often expired sessions and consent attempts are purged.
+/// How often expired sessions, consent attempts and old sync jobs are purged.
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(600);
 
 /// A server bound to its address, with its database migrated and seeded, ready to run.
@@ -108,6 +108,7 @@ impl Server {
         let housekeeping = tokio::spawn(housekeeping(
             state.accounts.clone(),
             state.connections.clone(),
+            state.sync.clone(),
             stopping.clone(),
         ));
         let sync = state.sync.clone();
@@ -150,7 +151,7 @@ pub async fn open_storage(config: &Config, clock: &Clock) -> anyhow::Result<Stor
 }
 
 /// Purges now and then until `stopping` is cancelled; a round in progress is finished first.
-async fn housekeeping(accounts: Accounts, connections: Connections, stopping: CancellationToken) {
+async fn housekeeping(accounts: Accounts, connections: Connections, sync: Sync, stopping: CancellationToken) {
     let mut ticks = tokio::time::interval(HOUSEKEEPING_INTERVAL);
     loop {
         tokio::select! {
@@ -162,6 +163,9 @@ async fn housekeeping(accounts: Accounts, connections: Connections, stopping: Ca
         }
         if let Err(err) = connections.housekeeping().await {
             tracing::warn!(error = %err, "OAuth state housekeeping failed");
+        }
+        if let Err(err) = sync.housekeeping().await {
+            tracing::warn!(error = %err, "sync job housekeeping failed");
         }
     }
 }

@@ -26,9 +26,15 @@ fn fast(orders: usize) -> SandboxOptions {
 }
 
 async fn connect_amazon(app: &TestApp, token: &str) -> i64 {
+    connect_amazon_as(app, token, "").await
+}
+
+/// Connects the sandbox's Amazon seller with its refresh token and, unless empty, a Seller ID.
+async fn connect_amazon_as(app: &TestApp, token: &str, seller: &str) -> i64 {
     let creds = sample(app).amazon;
     let body = json!({"platform": "amazon", "client_id": creds.client_id, "client_secret": creds.client_secret,
-        "refresh_token": creds.refresh_token, "marketplace_id": "ATVPDKIKX0DER", "region": "NA"});
+        "refresh_token": creds.refresh_token, "marketplace_id": "ATVPDKIKX0DER", "region": "NA",
+        "selling_partner_id": seller});
     let response = api_client()
         .post(app.url("/api/v1/connections"))
         .bearer_auth(token)
@@ -442,6 +448,41 @@ javelin_storage::backend_tests! {
         assert_eq!(held, expected);
         assert_eq!(sync(&app, &token, id, "inventory").await[0]["status"], "succeeded");
         assert_eq!(all_stock(&app, &token, id).await, held, "read again, the same");
+    }
+
+    async fn fbm_stock_of_a_manual_connection_needs_its_seller_id(db) {
+        let app = TestApp::start_with_sandbox(db, SandboxOptions { products: 30, ..fast(10) }, with_admin).await;
+        let token = app.api_token().await;
+        let places = |held: &BTreeSet<(String, String, String, i64)>| -> BTreeSet<String> {
+            held.iter().map(|row| row.2.clone()).collect()
+        };
+        let without = connect_amazon(&app, &token).await;
+        assert_eq!(sync(&app, &token, without, "inventory").await[0]["status"], "succeeded");
+        assert_eq!(places(&all_stock(&app, &token, without).await), BTreeSet::from(["fba".to_owned()]));
+        app.login_admin().await;
+        let page = app.get("/connections").await.text().await.expect("page");
+        assert_eq!(page.matches("Merchant-fulfilled (FBM) stock is not read").count(), 1, "{page}");
+
+        let seller = sample(&app).amazon.selling_partner_id;
+        let with = connect_amazon_as(&app, &token, &seller).await;
+        assert_eq!(sync(&app, &token, with, "inventory").await[0]["status"], "succeeded");
+        let held = all_stock(&app, &token, with).await;
+        assert_eq!(places(&held), BTreeSet::from(["fba".to_owned(), "fbm".to_owned()]));
+        let page = app.get("/connections").await.text().await.expect("page");
+        assert_eq!(page.matches("Merchant-fulfilled (FBM) stock is not read").count(), 1, "only the first");
+
+        let response = api_client()
+            .post(app.url("/api/v1/connections"))
+            .bearer_auth(&token)
+            .json(&json!({"platform": "amazon", "client_id": "amzn1.application-oa2-client.x", "client_secret": "s",
+                "refresh_token": "Atzr|x", "marketplace_id": "ATVPDKIKX0DER", "region": "NA",
+                "selling_partner_id": "a3f hexample"}))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(response.status(), 422);
+        let refused: Value = response.json().await.expect("JSON");
+        assert!(refused.to_string().contains("Merchant Token"), "{refused}");
     }
 
     async fn flipkart_orders_and_stock_arrive_whole(db) {

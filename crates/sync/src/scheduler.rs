@@ -7,6 +7,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Sync;
 
+/// How long the history of jobs goes back (each kind's last outcomes are always kept).
+const JOB_HISTORY: time::Duration = time::Duration::days(90);
+
 impl Sync {
     pub(crate) async fn schedule(&self, stopping: CancellationToken) {
         loop {
@@ -19,6 +22,13 @@ impl Sync {
                 _ = tokio::time::sleep(self.inner.settings.schedule_tick) => {}
             }
         }
+    }
+
+    /// Forgets jobs older than [`JOB_HISTORY`]: schedules add about a hundred a day per
+    /// connection. Run now and then; returns how many went.
+    pub async fn housekeeping(&self) -> Result<u64, StorageError> {
+        let inner = &*self.inner;
+        inner.storage.delete_old_jobs(inner.clock.now() - JOB_HISTORY).await
     }
 
     /// Gives new connections their schedules and queues the runs that are due; returns how

@@ -47,6 +47,10 @@ pub struct AmazonManualInput {
     pub app: AmazonApp,
     #[serde(default)]
     pub refresh_token: String,
+    /// Optional: the seller's Merchant Token, which the OAuth flow receives from Amazon and a
+    /// manual connection can only be told. Merchant-fulfilled stock needs it.
+    #[serde(default)]
+    pub selling_partner_id: String,
 }
 
 #[derive(Clone, Default, Deserialize)]
@@ -107,6 +111,7 @@ pub(crate) struct ValidApp<'a> {
 pub(crate) struct ValidManual<'a> {
     pub(crate) app: ValidApp<'a>,
     pub(crate) refresh_token: &'a str,
+    pub(crate) selling_partner_id: Option<&'a str>,
 }
 
 pub(crate) struct ValidOAuth<'a> {
@@ -137,8 +142,21 @@ impl AmazonManualInput {
                 "An LWA refresh token starts with Atzr| and has no spaces.",
             );
         }
+        let selling_partner_id = Some(self.selling_partner_id.trim()).filter(|id| !id.is_empty());
+        if selling_partner_id.is_some_and(|id| {
+            !(8..=20).contains(&id.len()) || !id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        }) {
+            errors.add(
+                "selling_partner_id",
+                "A Seller ID (Merchant Token) is 8 to 20 capital letters and digits, like A3FHEXAMPLEYWS.",
+            );
+        }
         match app {
-            Some(app) if errors.is_empty() => Ok(ValidManual { app, refresh_token }),
+            Some(app) if errors.is_empty() => Ok(ValidManual {
+                app,
+                refresh_token,
+                selling_partner_id,
+            }),
             _ => Err(errors),
         }
     }

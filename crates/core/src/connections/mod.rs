@@ -145,7 +145,7 @@ impl Connections {
             label: "",
             region: Some(valid.app.region.as_str()),
             marketplace_id: Some(&valid.app.marketplace.marketplace_id),
-            selling_partner_id: None,
+            selling_partner_id: valid.selling_partner_id,
             application_id: None,
             created_by: user.id,
             now: self.clock.now(),

@@ -198,6 +198,7 @@ pub(crate) async fn connect_amazon(
                 ("client_id", input.app.client_id.as_str()),
                 ("marketplace_id", input.app.marketplace_id.as_str()),
                 ("region", input.app.region.as_str()),
+                ("selling_partner_id", input.selling_partner_id.as_str()),
             ];
             invalid(&state, identity, FormState::new("amazon_manual", &values, errors)).await
         }
