@@ -63,6 +63,18 @@ pub enum BenchCommand {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Fill the store `serve` uses (DATABASE_URL or JAVELIN_DATA_DIR) with sample orders and
+    /// stock through the sync path: three accounts (Amazon North America and Europe, Flipkart),
+    /// five currencies, 1–5 items an order, two years of every status, 3,000 SKUs.
+    Seed {
+        #[arg(long, default_value_t = 100_000)]
+        orders: usize,
+        /// The same seed gives the same orders.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
     /// Orders of 3 items stored through the sync path, beside a plain INSERT of the same rows
     /// in one transaction on the same kind of database.
     Ingest {

@@ -41,7 +41,8 @@ pub struct NewConnection<'a> {
     pub marketplace_id: Option<&'a str>,
     pub selling_partner_id: Option<&'a str>,
     pub application_id: Option<&'a str>,
-    pub created_by: i64,
+    /// `None` for connections no user made (sample data from `javelin bench seed`).
+    pub created_by: Option<i64>,
     pub now: Timestamp,
 }
 

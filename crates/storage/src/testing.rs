@@ -154,7 +154,7 @@ impl TestDatabase {
                 marketplace_id: (platform == "amazon").then_some("ATVPDKIKX0DER"),
                 selling_partner_id: None,
                 application_id: None,
-                created_by: owner,
+                created_by: Some(owner),
                 now,
             })
             .await?;

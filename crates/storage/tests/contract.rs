@@ -51,7 +51,7 @@ fn amazon(created_by: i64, now: Timestamp) -> NewConnection<'static> {
         marketplace_id: Some("ATVPDKIKX0DER"),
         selling_partner_id: Some("A3SELLER"),
         application_id: None,
-        created_by,
+        created_by: Some(created_by),
         now,
     }
 }

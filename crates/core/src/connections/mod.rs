@@ -147,7 +147,7 @@ impl Connections {
             marketplace_id: Some(&valid.app.marketplace.marketplace_id),
             selling_partner_id: valid.selling_partner_id,
             application_id: None,
-            created_by: user.id,
+            created_by: Some(user.id),
             now: self.clock.now(),
         };
         let secrets = [
@@ -184,7 +184,7 @@ impl Connections {
             marketplace_id: None,
             selling_partner_id: None,
             application_id: None,
-            created_by: user.id,
+            created_by: Some(user.id),
             now: self.clock.now(),
         };
         let mut secrets = vec![("password", valid.password)];

@@ -239,7 +239,7 @@ impl Connections {
             marketplace_id: Some(&pending.marketplace_id),
             selling_partner_id: Some(selling_partner_id),
             application_id: Some(&pending.application_id),
-            created_by: pending.user_id,
+            created_by: Some(pending.user_id),
             now,
         };
         let stored_secrets = [

@@ -3,11 +3,13 @@
 //! and run to run; the ratios much less).
 
 mod ingest;
+mod seed;
 mod sync;
 
 use std::process::ExitCode;
 
 use crate::cli::BenchCommand;
+use crate::config::Config;
 
 pub fn main(command: BenchCommand) -> ExitCode {
     crate::logging::init("warn", crate::config::LogFormat::Pretty);
@@ -19,6 +21,16 @@ pub fn main(command: BenchCommand) -> ExitCode {
                 database_url,
             } => sync::run(orders, time_scale, database_url.as_deref()).await?,
             BenchCommand::Ingest { orders, database_url } => ingest::run(orders, database_url.as_deref()).await?,
+            BenchCommand::Seed { orders, seed, settings } => {
+                let config = match Config::from_settings(*settings) {
+                    Ok(config) => config,
+                    Err(err) => {
+                        eprintln!("error: {err}");
+                        return Ok(ExitCode::from(crate::EXIT_CONFIG));
+                    }
+                };
+                seed::run(orders, seed, &config).await?
+            }
         }
         Ok(ExitCode::SUCCESS)
     })
