@@ -490,7 +490,12 @@ async fn sync_now_shows_progress_then_the_orders_and_stock() {
         .expect("rows")
         .len();
     assert_eq!(shown, 50, "a page of the newest orders");
-    let newest = app.db.storage.list_orders(None, 1, None).await.expect("newest");
+    let newest = app
+        .db
+        .storage
+        .list_orders(&javelin_storage::OrderFilter::connection(None), 1, None)
+        .await
+        .expect("newest");
     let first = browser.text("table.orders tbody tr td.mono").await;
     assert_eq!(Some(first.as_str()), newest.first().map(|o| o.external_id.as_str()));
     browser.snapshot("orders").await;

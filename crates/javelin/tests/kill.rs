@@ -129,7 +129,11 @@ async fn kill_and_restart(
     let mut held = BTreeSet::new();
     let mut cursor = None;
     loop {
-        let page = db.storage.list_orders(Some(id), 500, cursor).await.expect("orders");
+        let page = db
+            .storage
+            .list_orders(&javelin_storage::OrderFilter::connection(Some(id)), 500, cursor)
+            .await
+            .expect("orders");
         let Some(last) = page.last() else { break };
         cursor = Some(OrderCursor {
             purchased_at: last.purchased_at,

@@ -31,7 +31,7 @@ javelin_storage::backend_tests! {
         assert_eq!(labels, BTreeSet::from(["Sample Amazon Europe", "Sample Amazon North America", "Sample Flipkart"]));
         assert!(connections.iter().all(|c| c.status == ConnectionStatus::Incomplete), "never synced");
 
-        let orders = storage.list_orders(None, 5000, None).await.expect("orders");
+        let orders = storage.list_orders(&javelin_storage::OrderFilter::connection(None), 5000, None).await.expect("orders");
         assert_eq!(orders.len(), 3000);
         let now = Timestamp::now();
         let two_years_ago = now - time::Duration::days(731);

@@ -232,7 +232,7 @@ javelin_storage::backend_tests! {
         unique.sort();
         unique.dedup();
         assert_eq!((seen.len(), unique.len()), (total, total), "each order once");
-        let newest = app.db.storage.list_orders(None, 1, None).await.expect("list");
+        let newest = app.db.storage.list_orders(&javelin_storage::OrderFilter::connection(None), 1, None).await.expect("list");
         assert_eq!(seen.first(), newest.first().map(|o| &o.external_id));
 
         let one = app.get(&format!("/orders?connection_id={id}")).await.text().await.expect("page");

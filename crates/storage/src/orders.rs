@@ -64,6 +64,29 @@ pub struct StatusChange {
     pub recorded_at: Timestamp,
 }
 
+/// Which orders a list holds; every field narrows it, `None` lets everything through.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub platform: Option<String>,
+    pub connection_id: Option<i64>,
+    pub status: Option<OrderStatus>,
+    pub fulfillment_channel: Option<String>,
+    /// Purchased at or after.
+    pub from: Option<Timestamp>,
+    /// Purchased before.
+    pub before: Option<Timestamp>,
+}
+
+impl OrderFilter {
+    /// Every order of one connection, or of all when `None`.
+    pub fn connection(connection_id: Option<i64>) -> Self {
+        Self {
+            connection_id,
+            ..Self::default()
+        }
+    }
+}
+
 /// Where a page of orders ends, to ask for the next: the last order's purchase time and id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OrderCursor {
@@ -335,18 +358,33 @@ impl Transaction {
 }
 
 impl Storage {
-    /// Orders newest first (by purchase time), `limit` at a time, after `cursor`; of one
-    /// connection or all.
+    /// The orders `filter` lets through, newest first (by purchase time), `limit` at a time,
+    /// after `cursor`.
     pub async fn list_orders(
         &self,
-        connection_id: Option<i64>,
+        filter: &OrderFilter,
         limit: u32,
         after: Option<OrderCursor>,
     ) -> Result<Vec<StoredOrder>> {
         let rows: Vec<OrderRow> = with_pool!(self, |pool| {
             let mut query = sqlx::QueryBuilder::new(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE TRUE"));
-            if let Some(connection_id) = connection_id {
+            if let Some(platform) = &filter.platform {
+                query.push(" AND platform = ").push_bind(platform);
+            }
+            if let Some(connection_id) = filter.connection_id {
                 query.push(" AND connection_id = ").push_bind(connection_id);
+            }
+            if let Some(status) = filter.status {
+                query.push(" AND status = ").push_bind(status.code());
+            }
+            if let Some(channel) = &filter.fulfillment_channel {
+                query.push(" AND fulfillment_channel = ").push_bind(channel);
+            }
+            if let Some(from) = filter.from {
+                query.push(" AND purchased_at >= ").push_bind(from);
+            }
+            if let Some(before) = filter.before {
+                query.push(" AND purchased_at < ").push_bind(before);
             }
             if let Some(cursor) = after {
                 query

@@ -3,7 +3,7 @@
 
 use javelin_model::{Money, Order, OrderItem, OrderStatus, ShipTo, StockLevel};
 use javelin_storage::{
-    JobOrigin, JobState, OrderCursor, PageProgress, Schedule, Storage, SyncKind, Timestamp, UpsertSummary,
+    JobOrigin, JobState, OrderCursor, OrderFilter, PageProgress, Schedule, Storage, SyncKind, Timestamp, UpsertSummary,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -125,7 +125,7 @@ javelin_storage::backend_tests! {
         let mut seen = Vec::new();
         let mut cursor = None;
         loop {
-            let orders = db.storage.list_orders(Some(id), 4, cursor).await.expect("page");
+            let orders = db.storage.list_orders(&javelin_storage::OrderFilter::connection(Some(id)), 4, cursor).await.expect("page");
             let Some(last) = orders.last() else { break };
             cursor = Some(OrderCursor { purchased_at: last.purchased_at, id: last.id });
             assert!(orders.iter().all(|o| o.items.len() == 1));
@@ -135,7 +135,67 @@ javelin_storage::backend_tests! {
         let mut sorted = seen.clone();
         sorted.sort_by(|a, b| b.cmp(a));
         assert_eq!(seen, sorted, "newest first, each once");
-        assert!(db.storage.list_orders(Some(id + 1), 10, None).await.expect("none").is_empty());
+        assert!(db.storage.list_orders(&javelin_storage::OrderFilter::connection(Some(id + 1)), 10, None).await.expect("none").is_empty());
+    }
+
+    async fn filters_narrow_the_list_and_pages_cover_it_exactly(db) {
+        let amazon = db.connection("amazon").await.expect("connection");
+        let flipkart = db.connection("flipkart").await.expect("connection");
+        let statuses = [OrderStatus::Unshipped, OrderStatus::Shipped, OrderStatus::Cancelled];
+        let mut all = Vec::new();
+        for (connection, platform, channels) in [(amazon, "amazon", ["AFN", "MFN"]), (flipkart, "flipkart", ["SELLER", "FBF"])] {
+            let orders: Vec<Order> = (0..40)
+                .map(|n| {
+                    let mut order = order(&format!("{platform}-{n}"), statuses[n as usize % 3], n / 2, n, &[("x", 1)]);
+                    order.fulfillment_channel = Some(channels[n as usize % 2].into());
+                    order
+                })
+                .collect();
+            let mut tx = db.storage.begin().await.expect("begin");
+            tx.upsert_orders(connection, platform, &orders, Timestamp::now()).await.expect("upsert");
+            tx.commit().await.expect("commit");
+            all.extend(orders.into_iter().map(|order| (connection, platform, order)));
+        }
+        let since = Timestamp::from_datetime(at(5));
+        let before = Timestamp::from_datetime(at(15));
+        let filters = [
+            OrderFilter::default(),
+            OrderFilter { platform: Some("flipkart".into()), ..OrderFilter::default() },
+            OrderFilter::connection(Some(amazon)),
+            OrderFilter { status: Some(OrderStatus::Cancelled), ..OrderFilter::default() },
+            OrderFilter { fulfillment_channel: Some("AFN".into()), ..OrderFilter::default() },
+            OrderFilter { from: Some(since), before: Some(before), ..OrderFilter::default() },
+            OrderFilter { platform: Some("amazon".into()), status: Some(OrderStatus::Shipped), from: Some(since), ..OrderFilter::default() },
+        ];
+        for filter in filters {
+            let mut expected: Vec<&str> = all
+                .iter()
+                .filter(|(connection, platform, order)| {
+                    let purchased = Timestamp::from_datetime(order.purchased_at);
+                    filter.platform.as_deref().is_none_or(|p| p == *platform)
+                        && filter.connection_id.is_none_or(|c| c == *connection)
+                        && filter.status.is_none_or(|s| s == order.status)
+                        && filter.fulfillment_channel.as_deref().is_none_or(|c| Some(c) == order.fulfillment_channel.as_deref())
+                        && filter.from.is_none_or(|from| purchased >= from)
+                        && filter.before.is_none_or(|before| purchased < before)
+                })
+                .map(|(_, _, order)| order.external_id.as_str())
+                .collect();
+            assert!(!expected.is_empty() && expected.len() < all.len() || filter == OrderFilter::default(), "{filter:?}");
+            let mut seen = Vec::new();
+            let mut cursor = None;
+            loop {
+                let orders = db.storage.list_orders(&filter, 7, cursor).await.expect("page");
+                let Some(last) = orders.last() else { break };
+                cursor = Some(OrderCursor { purchased_at: last.purchased_at, id: last.id });
+                seen.extend(orders.into_iter().map(|o| (o.purchased_at, o.id, o.external_id)));
+            }
+            assert!(seen.windows(2).all(|w| (w[0].0, w[0].1) > (w[1].0, w[1].1)), "newest first: {filter:?}");
+            let mut seen: Vec<&str> = seen.iter().map(|(_, _, id)| id.as_str()).collect();
+            seen.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(seen, expected, "{filter:?}");
+        }
     }
 
     async fn one_worker_holds_a_job_until_its_lease_runs_out(db) {

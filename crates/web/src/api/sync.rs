@@ -5,7 +5,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use javelin_core::orders::{OrderView, QueryError, StockView};
+use javelin_core::connections::FieldErrors;
+use javelin_core::orders::{OrderQuery, OrderView, QueryError, StockView};
 use javelin_storage::{JobState, Schedule, SyncJob, SyncKind, Timestamp};
 use javelin_sync::StartError;
 use serde::{Deserialize, Serialize};
@@ -277,17 +278,25 @@ struct OrdersBody {
     next_cursor: Option<String>,
 }
 
-/// `GET /api/v1/orders?connection_id=&limit=&cursor=`: newest first.
+/// `GET /api/v1/orders` with the filters of [`OrderQuery`]: newest first. A wrong parameter
+/// answers 422, naming it.
 pub(crate) async fn orders(
     State(state): State<AppState>,
-    Query(query): Query<PageQuery>,
+    Query(query): Query<OrderQuery>,
 ) -> Result<Response, ApiError> {
-    let (connection, limit) = query.parse()?;
+    let request = query.parse().map_err(ApiError::invalid)?;
     let page = state
         .catalog
-        .orders(connection, limit, query.cursor.as_deref())
+        .orders(&request.filter, request.limit, request.cursor.as_deref())
         .await
-        .map_err(query_error)?;
+        .map_err(|err| match err {
+            QueryError::BadCursor => {
+                let mut fields = FieldErrors::default();
+                fields.add("cursor", format!("cursor: {err}"));
+                ApiError::invalid(fields)
+            }
+            QueryError::Storage(err) => err.into(),
+        })?;
     Ok(Json(OrdersBody {
         orders: page.rows,
         next_cursor: page.next_cursor,

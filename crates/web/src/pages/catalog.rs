@@ -8,6 +8,7 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use javelin_core::orders::{OrderView, Page, QueryError, StockView};
 use javelin_model::OrderStatus;
+use javelin_storage::OrderFilter;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -146,7 +147,8 @@ pub(crate) async fn orders(
     let accounts = Accounts::load(&state, query.connection()).await?;
     let page = fetch_page(query.cursor(), |cursor| {
         let catalog = state.catalog.clone();
-        async move { catalog.orders(accounts.chosen, PAGE, cursor.as_deref()).await }
+        let filter = OrderFilter::connection(accounts.chosen);
+        async move { catalog.orders(&filter, PAGE, cursor.as_deref()).await }
     })
     .await?;
     Ok(OrdersPage {

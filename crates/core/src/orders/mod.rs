@@ -1,14 +1,15 @@
 //! What the Orders and Inventory pages and the API read: synced orders and stock, newest first,
 //! a page at a time, each page pointing at the next with an opaque cursor.
 
+mod query;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use javelin_model::{Money, OrderStatus};
-use javelin_storage::{OrderCursor, Storage, StorageError, StoredOrder, StoredStock, Timestamp};
+use javelin_storage::{OrderCursor, OrderFilter, Storage, StorageError, StoredOrder, StoredStock, Timestamp};
 use serde::Serialize;
 
-/// The most rows a page holds.
-pub const MAX_PAGE: u32 = 500;
+pub use self::query::{FULFILLMENT_CHANNELS, MAX_PAGE, OrderQuery, OrderRequest};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -153,10 +154,10 @@ impl Catalog {
         Self { storage }
     }
 
-    /// Orders newest first, of one connection or all.
+    /// The orders `filter` lets through, newest first.
     pub async fn orders(
         &self,
-        connection_id: Option<i64>,
+        filter: &OrderFilter,
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<OrderView>, QueryError> {
@@ -175,7 +176,7 @@ impl Catalog {
             None => None,
         };
         let limit = limit.clamp(1, MAX_PAGE);
-        let rows = self.storage.list_orders(connection_id, limit, after).await?;
+        let rows = self.storage.list_orders(filter, limit, after).await?;
         let next_cursor = (rows.len() == limit as usize)
             .then(|| {
                 rows.last()
