@@ -400,6 +400,7 @@ pub fn unescape(text: &str) -> String {
         ("&lt;", "<"),
         ("&gt;", ">"),
         ("&amp;", "&"),
+        ("&#38;", "&"),
     ]
     .iter()
     .fold(text.to_owned(), |text, (from, to)| text.replace(from, to))

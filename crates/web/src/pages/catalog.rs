@@ -6,9 +6,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
 use axum::extract::{Query, State};
-use javelin_core::orders::{OrderView, Page, QueryError, StockView};
-use javelin_model::OrderStatus;
-use javelin_storage::OrderFilter;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use javelin_core::connections::FieldErrors;
+use javelin_core::orders::{FULFILLMENT_CHANNELS, OrderQuery, OrderView, Page, QueryError, StockView};
+use javelin_model::{OrderStatus, Platform};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -106,9 +108,11 @@ where
 pub(crate) struct OrdersPage {
     layout: Layout,
     accounts: Accounts,
+    /// The filters as asked, to show them again and to keep them across pages.
+    query: OrderQuery,
+    errors: FieldErrors,
     orders: Vec<OrderView>,
     next_cursor: Option<String>,
-    paged: bool,
 }
 
 impl OrdersPage {
@@ -135,29 +139,93 @@ impl OrdersPage {
             None => "",
         }
     }
+
+    fn statuses(&self) -> [OrderStatus; 9] {
+        OrderStatus::ALL
+    }
+
+    fn channels(&self) -> [(&'static str, &'static str); 5] {
+        FULFILLMENT_CHANNELS.map(|code| (code, self.channel(&Some(code.to_owned()))))
+    }
+
+    fn platforms(&self) -> [Platform; 2] {
+        Platform::ALL
+    }
+
+    fn is_filtered(&self) -> bool {
+        self.query_string(None) != "?"
+    }
+
+    /// This view's address with another cursor (`None`: the first page), the filters kept.
+    fn query_string(&self, cursor: Option<&str>) -> String {
+        let q = &self.query;
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("platform", &q.platform),
+            ("connection_id", &q.connection_id),
+            ("status", &q.status),
+            ("fulfillment_channel", &q.fulfillment_channel),
+            ("from", &q.from),
+            ("to", &q.to),
+        ] {
+            if !value.trim().is_empty() {
+                query.append_pair(name, value.trim());
+            }
+        }
+        if let Some(cursor) = cursor {
+            query.append_pair("cursor", cursor);
+        }
+        format!("?{}", query.finish())
+    }
 }
 
-/// `GET /orders`.
+/// `GET /orders`, with the filters of `GET /api/v1/orders` in the query string. A wrong one
+/// answers 422 and says which.
 pub(crate) async fn orders(
     State(state): State<AppState>,
     identity: Identity,
     Extension(flash): Extension<Flash>,
-    Query(query): Query<PageQuery>,
-) -> Result<OrdersPage, PageError> {
-    let accounts = Accounts::load(&state, query.connection()).await?;
-    let page = fetch_page(query.cursor(), |cursor| {
-        let catalog = state.catalog.clone();
-        let filter = OrderFilter::connection(accounts.chosen);
-        async move { catalog.orders(&filter, PAGE, cursor.as_deref()).await }
-    })
-    .await?;
-    Ok(OrdersPage {
+    Query(query): Query<OrderQuery>,
+) -> Result<Response, PageError> {
+    let accounts = Accounts::load(&state, query.connection_id.parse().ok()).await?;
+    let mut page = OrdersPage {
         layout: Layout::new(Section::Orders, identity, flash),
         accounts,
-        orders: page.rows,
-        next_cursor: page.next_cursor,
-        paged: query.cursor().is_some(),
-    })
+        query,
+        errors: FieldErrors::default(),
+        orders: Vec::new(),
+        next_cursor: None,
+    };
+    let fetched = match page.query.parse() {
+        Ok(request) => state
+            .catalog
+            .orders(&request.filter, PAGE, request.cursor.as_deref())
+            .await
+            .map_err(|err| match err {
+                QueryError::BadCursor => {
+                    let mut errors = FieldErrors::default();
+                    errors.add(
+                        "cursor",
+                        "This page's place in the list is not one Javelin gave out: start again from the newest.",
+                    );
+                    Ok(errors)
+                }
+                QueryError::Storage(err) => Err(PageError::from(err)),
+            }),
+        Err(errors) => Err(Ok(errors)),
+    };
+    match fetched {
+        Ok(found) => {
+            page.orders = found.rows;
+            page.next_cursor = found.next_cursor;
+            Ok(page.into_response())
+        }
+        Err(Ok(errors)) => {
+            page.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(Err(err)) => Err(err),
+    }
 }
 
 #[derive(Template, WebTemplate)]

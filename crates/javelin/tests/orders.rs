@@ -1,0 +1,147 @@
+//! Orders listed with filters: `GET /api/v1/orders` as a script uses it, the Orders page as a
+//! seller does.
+
+mod common;
+
+use common::{TestApp, api_client};
+use javelin_model::{Money, Order, OrderItem, OrderStatus, ShipTo};
+use javelin_storage::Timestamp;
+use serde_json::Value;
+use time::{Duration, OffsetDateTime};
+
+fn order(n: i64, status: OrderStatus) -> Order {
+    let purchased = OffsetDateTime::from_unix_timestamp(1_790_000_000).expect("time") + Duration::hours(n);
+    Order {
+        external_id: format!("111-{n:07}-0000000"),
+        marketplace_id: Some("ATVPDKIKX0DER".into()),
+        status,
+        platform_status: status.code().to_uppercase(),
+        fulfillment_channel: Some(if n % 2 == 0 { "AFN" } else { "MFN" }.into()),
+        purchased_at: purchased,
+        updated_at: purchased + Duration::minutes(5),
+        ship_by: None,
+        total: Money::parse("9.99", "USD").ok(),
+        ship_to: ShipTo::default(),
+        items: vec![OrderItem {
+            external_id: format!("{n}"),
+            sku: Some("MUG-1".into()),
+            product_id: None,
+            title: Some("Mug".into()),
+            quantity: 1,
+            quantity_shipped: 0,
+            unit_price: Money::parse("9.99", "USD").ok(),
+            line_total: Money::parse("9.99", "USD").ok(),
+        }],
+    }
+}
+
+async fn get(app: &TestApp, token: &str, query: &str) -> (u16, Value) {
+    let response = api_client()
+        .get(app.url(&format!("/api/v1/orders?{query}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON"))
+}
+
+/// A server holding 30 orders of one Amazon connection: by `n`, unshipped, shipped, cancelled in
+/// turn, AFN when `n` is even, bought `n` hours after 2026-09-21T14:13:20Z.
+async fn start(db: javelin_storage::testing::TestDatabase) -> TestApp {
+    let app = TestApp::start_with_admin(db).await;
+    let connection = app.db.connection("amazon").await.expect("connection");
+    let statuses = [OrderStatus::Unshipped, OrderStatus::Shipped, OrderStatus::Cancelled];
+    let orders: Vec<Order> = (0..30).map(|n| order(n, statuses[n as usize % 3])).collect();
+    let mut tx = app.db.storage.begin().await.expect("begin");
+    tx.upsert_orders(connection, "amazon", &orders, Timestamp::now())
+        .await
+        .expect("upsert");
+    tx.commit().await.expect("commit");
+    app
+}
+
+/// The order numbers `n` a page of the Orders page shows, top to bottom.
+fn shown(html: &str) -> Vec<i64> {
+    html.split("data-order=\"111-")
+        .skip(1)
+        .map(|rest| rest[..7].parse().expect("n"))
+        .collect()
+}
+
+javelin_storage::backend_tests! {
+    async fn orders_are_filtered_paged_and_bad_parameters_named(db) {
+        let app = start(db).await;
+        let token = app.api_token().await;
+
+        // Cancelled AFN orders (n % 3 == 2, n even) from hour 8 to hour 20, both bounds included: 8, 14, 20.
+        let query = "status=cancelled&fulfillment_channel=AFN&from=2026-09-21T22:13:20Z&to=2026-09-22T10:13:20Z&limit=2";
+        let (mut seen, mut next) = (Vec::new(), Some(String::new()));
+        while let Some(cursor) = next {
+            let (status, body) = get(&app, &token, &format!("{query}&cursor={cursor}")).await;
+            assert_eq!(status, 200, "{body}");
+            for order in body["orders"].as_array().expect("orders") {
+                assert_eq!((order["status"].as_str(), order["fulfillment_channel"].as_str()), (Some("cancelled"), Some("AFN")));
+                seen.push(order["external_id"].as_str().expect("id").to_owned());
+            }
+            next = body["next_cursor"].as_str().map(str::to_owned);
+        }
+        let hours: Vec<i64> = seen.iter().map(|id| id[4..11].parse().expect("n")).collect();
+        assert_eq!(hours, [20, 14, 8], "newest first, each once: {seen:?}");
+
+        for (name, value) in [
+            ("platform", "ebay"),
+            ("connection_id", "abc"),
+            ("status", "lost"),
+            ("fulfillment_channel", "DHL"),
+            ("from", "yesterday"),
+            ("to", "2026-13-01"),
+            ("q", "mug"),
+            ("limit", "1000"),
+            ("cursor", "not-ours"),
+        ] {
+            let (status, body) = get(&app, &token, &format!("{name}={value}")).await;
+            assert_eq!(status, 422, "{name}={value}: {body}");
+            assert!(body["fields"][name].as_str().is_some_and(|m| m.contains(name)), "{name}={value}: {body}");
+        }
+    }
+
+    async fn the_orders_page_filters_keep_across_pages_and_name_bad_ones(db) {
+        let app = start(db).await;
+        app.login_admin().await;
+        let page = app.get("/orders?status=shipped&fulfillment_channel=MFN").await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.expect("page");
+        // Shipped (n % 3 == 1) and MFN (odd): 1, 7, 13, 19, 25, newest first.
+        assert_eq!(shown(&html), [25, 19, 13, 7, 1]);
+        assert!(html.contains(r#"<option value="shipped" selected>"#), "the filter shows what was chosen");
+        assert!(html.contains("Clear filters"));
+
+        // More than a page (50): every order, the second page keeps the filters.
+        let html = app.get("/orders?from=2026-09-21").await.text().await.expect("page");
+        assert_eq!(shown(&html).len(), 30);
+        let many: Vec<Order> = (30..100).map(|n| order(n, OrderStatus::Cancelled)).collect();
+        let connection = app.db.storage.list_connections().await.expect("list")[0].id;
+        let mut tx = app.db.storage.begin().await.expect("begin");
+        tx.upsert_orders(connection, "amazon", &many, Timestamp::now()).await.expect("upsert");
+        tx.commit().await.expect("commit");
+        let html = app.get("/orders?status=cancelled").await.text().await.expect("page");
+        assert_eq!(shown(&html).len(), 50);
+        let next = html.split("rel=\"next\"").next().and_then(|head| head.rsplit("href=\"").next()).expect("a next link");
+        let next = common::unescape(next.trim_end_matches("\" "));
+        assert!(next.starts_with("?status=cancelled&cursor="), "{next}");
+        let older = app.get(&format!("/orders{next}")).await.text().await.expect("page");
+        let rest = shown(&older);
+        assert_eq!(rest.len(), 80 - 50, "cancelled orders: 10 of the first 30 and 70 more");
+        assert!(rest.iter().all(|n| n % 3 == 2 || *n >= 30), "{rest:?}");
+        assert!(older.contains("← Newest"));
+
+        for (query, param) in [("status=lost", "status"), ("from=31%2F01%2F2026", "from"), ("cursor=bogus", "cursor"), ("platform=ebay", "platform")] {
+            let page = app.get(&format!("/orders?{query}")).await;
+            assert_eq!(page.status(), 422, "{query}");
+            let html = page.text().await.expect("page");
+            assert!(html.contains(&format!(r#"<li data-param="{param}">"#)), "{query}: {html}");
+            assert!(shown(&html).is_empty());
+        }
+    }
+}
