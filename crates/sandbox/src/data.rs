@@ -27,7 +27,8 @@ pub(crate) struct Product {
     pub(crate) fbm: bool,
 }
 
-const ADJECTIVES: [&str; 12] = [
+/// Words of product titles, shared with `javelin bench seed`.
+pub const ADJECTIVES: [&str; 12] = [
     "Classic",
     "Organic",
     "Compact",
@@ -41,7 +42,7 @@ const ADJECTIVES: [&str; 12] = [
     "Ceramic",
     "Recycled",
 ];
-const NOUNS: [&str; 12] = [
+pub const NOUNS: [&str; 12] = [
     "Coffee Mug",
     "Yoga Mat",
     "Water Bottle",

@@ -23,6 +23,7 @@ use url::Url;
 pub use amazon::{OrderState, SimStock};
 pub use clock::Clock;
 pub use credentials::{AmazonCredentials, Credentials, FlipkartCredentials};
+pub use data::{ADJECTIVES, NOUNS};
 pub use flipkart::{ShipmentState, SimListing};
 
 /// How the simulated marketplaces are set up.

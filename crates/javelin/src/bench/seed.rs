@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use javelin_model::{Money, Order, OrderItem, OrderStatus, ShipTo, StockLevel};
+use javelin_sandbox::{ADJECTIVES, NOUNS};
 use javelin_storage::{ConnectionStatus, NewConnection, Storage, Timestamp};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -115,36 +116,8 @@ const ACCOUNTS: [Account; 3] = [
     },
 ];
 
-const ADJECTIVES: [&str; 12] = [
-    "Classic",
-    "Organic",
-    "Compact",
-    "Deluxe",
-    "Travel",
-    "Vintage",
-    "Stainless",
-    "Handmade",
-    "Wireless",
-    "Linen",
-    "Ceramic",
-    "Recycled",
-];
 const MATERIALS: [&str; 10] = [
     "Bamboo", "Cotton", "Walnut", "Copper", "Wool", "Glass", "Leather", "Cork", "Marble", "Canvas",
-];
-const NOUNS: [&str; 12] = [
-    "Coffee Mug",
-    "Yoga Mat",
-    "Water Bottle",
-    "Desk Lamp",
-    "Tote Bag",
-    "Notebook",
-    "Phone Stand",
-    "Tea Towel",
-    "Cutting Board",
-    "Backpack",
-    "Candle",
-    "Headphones",
 ];
 const COLOURS: [&str; 8] = [
     "Black",
