@@ -144,4 +144,41 @@ javelin_storage::backend_tests! {
             assert!(shown(&html).is_empty());
         }
     }
+
+    async fn an_order_shows_its_items_history_and_marketplace_page(db) {
+        let app = start(db).await;
+        let token = app.api_token().await;
+        let connection = app.db.storage.list_connections().await.expect("list")[0].id;
+        let mut shipped = order(3, OrderStatus::Shipped);
+        shipped.updated_at += Duration::hours(30);
+        shipped.items[0].quantity_shipped = 1;
+        let mut tx = app.db.storage.begin().await.expect("begin");
+        tx.upsert_orders(connection, "amazon", &[shipped], Timestamp::now()).await.expect("upsert");
+        tx.commit().await.expect("commit");
+        let id = app.db.storage.find_order(connection, "111-0000003-0000000").await.expect("find").expect("stored").id;
+
+        let response = api_client().get(app.url(&format!("/api/v1/orders/{id}"))).bearer_auth(&token).send().await.expect("GET");
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!((body["id"].as_i64(), body["status"].as_str()), (Some(id), Some("shipped")));
+        assert_eq!(body["items"][0]["quantity_shipped"], 1);
+        let history: Vec<&str> = body["history"].as_array().expect("history").iter().map(|h| h["status"].as_str().expect("status")).collect();
+        assert_eq!(history, ["unshipped", "shipped"], "{body}");
+        assert_eq!(body["marketplace_url"], "https://sellercentral.amazon.com/orders-v3/order/111-0000003-0000000");
+        for missing in ["999999", "abc"] {
+            let response = api_client().get(app.url(&format!("/api/v1/orders/{missing}"))).bearer_auth(&token).send().await.expect("GET");
+            assert_eq!(response.status(), 404, "{missing}");
+        }
+
+        app.login_admin().await;
+        let list = app.get("/orders").await.text().await.expect("page");
+        assert!(list.contains(&format!(r#"<a href="/orders/{id}">111-0000003-0000000</a>"#)), "the list links each order");
+        let page = app.get(&format!("/orders/{id}")).await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.expect("page");
+        assert!(html.contains(r#"<li data-status="unshipped">"#) && html.contains(r#"<li data-status="shipped">"#), "{html}");
+        assert!(html.contains(r#"<tr data-item="3">"#));
+        assert!(html.contains("Open in Seller Central"));
+        assert_eq!(app.get("/orders/999999").await.status(), 404);
+    }
 }

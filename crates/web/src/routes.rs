@@ -66,6 +66,7 @@ fn page_routes() -> Vec<Route> {
         route(SignedIn, M::POST, "/logout", auth::logout),
         route(SignedIn, M::GET, "/", pages::dashboard),
         route(SignedIn, M::GET, "/orders", catalog::orders),
+        route(SignedIn, M::GET, "/orders/{id}", catalog::order),
         route(SignedIn, M::POST, "/orders/sync", sync::sync_all_orders),
         route(SignedIn, M::GET, "/inventory", catalog::inventory),
         route(SignedIn, M::POST, "/inventory/sync", sync::sync_all_inventory),
@@ -143,6 +144,7 @@ fn api_routes() -> Vec<Route> {
         route(SignedIn, M::PUT, "/connections/{id}/schedule", api::sync::set_schedule),
         route(SignedIn, M::GET, "/sync-jobs/{job_id}", api::sync::job),
         route(SignedIn, M::GET, "/orders", api::sync::orders),
+        route(SignedIn, M::GET, "/orders/{id}", api::sync::order),
         route(SignedIn, M::GET, "/inventory", api::sync::inventory),
     ]
 }

@@ -81,6 +81,56 @@ impl From<StoredOrder> for OrderView {
     }
 }
 
+/// Where an order goes, as far as an OMS needs to know.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ShipToView {
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+}
+
+/// One order with everything known of it: items, where it goes, each status it was seen in,
+/// and where the seller finds it on the marketplace.
+#[derive(Clone, Debug, Serialize)]
+pub struct OrderDetail {
+    #[serde(flatten)]
+    pub order: OrderView,
+    pub ship_to: ShipToView,
+    /// Oldest first.
+    pub history: Vec<HistoryView>,
+    pub marketplace_url: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HistoryView {
+    pub status: String,
+    pub platform_status: String,
+    /// When the marketplace changed it.
+    pub changed_at: Timestamp,
+    /// When Javelin saw the change.
+    pub recorded_at: Timestamp,
+}
+
+/// The order's page on the marketplace: Seller Central's order page, or Flipkart Seller Hub's
+/// orders (which has no public address per order; the seller searches the id there).
+fn marketplace_url(order: &OrderView) -> Option<String> {
+    match order.platform.as_str() {
+        "amazon" => {
+            let marketplace = javelin_marketplaces::amazon::marketplaces::find(order.marketplace_id.as_deref()?)?;
+            Some(format!(
+                "{}/orders-v3/order/{}",
+                marketplace.seller_central_url.trim_end_matches('/'),
+                order.external_id
+            ))
+        }
+        "flipkart" => Some(FLIPKART_ORDERS.to_owned()),
+        _ => None,
+    }
+}
+
+const FLIPKART_ORDERS: &str = "https://seller.flipkart.com/index.html#dashboard/my-orders";
+
 impl OrderView {
     /// Units in the order.
     pub fn units(&self) -> i64 {
@@ -187,6 +237,38 @@ impl Catalog {
             rows: rows.into_iter().map(OrderView::from).collect(),
             next_cursor,
         })
+    }
+
+    /// One order by Javelin's id, with its history.
+    pub async fn order(&self, id: i64) -> Result<Option<OrderDetail>, StorageError> {
+        let Some(stored) = self.storage.get_order(id).await? else {
+            return Ok(None);
+        };
+        let ship_to = ShipToView {
+            city: stored.ship_city.clone(),
+            region: stored.ship_region.clone(),
+            postal_code: stored.ship_postal_code.clone(),
+            country: stored.ship_country.clone(),
+        };
+        let history = self
+            .storage
+            .order_status_changes(id)
+            .await?
+            .into_iter()
+            .map(|change| HistoryView {
+                status: change.status,
+                platform_status: change.platform_status,
+                changed_at: change.changed_at,
+                recorded_at: change.recorded_at,
+            })
+            .collect();
+        let order = OrderView::from(stored);
+        Ok(Some(OrderDetail {
+            marketplace_url: marketplace_url(&order),
+            order,
+            ship_to,
+            history,
+        }))
     }
 
     /// Stock by SKU, of one connection or all.

@@ -304,6 +304,15 @@ pub(crate) async fn orders(
     .into_response())
 }
 
+/// `GET /api/v1/orders/{id}`: the order with its items, where it goes, its history, and its
+/// page on the marketplace.
+pub(crate) async fn order(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let no_such = || ApiError::new(StatusCode::NOT_FOUND, "There is no such order.");
+    let id: i64 = id.parse().map_err(|_| no_such())?;
+    let detail = state.catalog.order(id).await?.ok_or_else(no_such)?;
+    Ok(Json(detail).into_response())
+}
+
 #[derive(Serialize)]
 struct StockBody {
     items: Vec<StockView>,

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use javelin_core::connections::FieldErrors;
-use javelin_core::orders::{FULFILLMENT_CHANNELS, OrderQuery, OrderView, Page, QueryError, StockView};
+use javelin_core::orders::{FULFILLMENT_CHANNELS, OrderDetail, OrderQuery, OrderView, Page, QueryError, StockView};
 use javelin_model::{OrderStatus, Platform};
 use serde::Deserialize;
 
@@ -103,6 +103,30 @@ where
     })
 }
 
+/// The badge colour of an order's status: waiting, moving, done, or stopped.
+fn status_class(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::Pending => "incomplete",
+        OrderStatus::Unshipped | OrderStatus::PartiallyShipped => "running",
+        OrderStatus::Shipped | OrderStatus::Delivered => "connected",
+        OrderStatus::ReturnRequested | OrderStatus::Unfulfillable => "error",
+        OrderStatus::Cancelled | OrderStatus::Returned => "not_connected",
+    }
+}
+
+/// "AFN" is Amazon's warehouse, "MFN" the seller's, and so on.
+fn channel_label(channel: Option<&str>) -> &'static str {
+    match channel {
+        Some("AFN") => "Amazon (FBA)",
+        Some("MFN") => "Seller (FBM)",
+        Some("FBF") => "Flipkart (FBF)",
+        Some("FBF_LITE") => "Flipkart (FBF Lite)",
+        Some("SELLER") => "Seller",
+        Some(_) => "Other",
+        None => "",
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "orders.html")]
 pub(crate) struct OrdersPage {
@@ -116,28 +140,12 @@ pub(crate) struct OrdersPage {
 }
 
 impl OrdersPage {
-    /// The badge colour of an order's status: waiting, moving, done, or stopped.
     fn status_class(&self, status: &OrderStatus) -> &'static str {
-        match status {
-            OrderStatus::Pending => "incomplete",
-            OrderStatus::Unshipped | OrderStatus::PartiallyShipped => "running",
-            OrderStatus::Shipped | OrderStatus::Delivered => "connected",
-            OrderStatus::ReturnRequested | OrderStatus::Unfulfillable => "error",
-            OrderStatus::Cancelled | OrderStatus::Returned => "not_connected",
-        }
+        status_class(*status)
     }
 
-    /// "AFN" is Amazon's warehouse, "MFN" the seller's, and so on.
     fn channel(&self, channel: &Option<String>) -> &'static str {
-        match channel.as_deref() {
-            Some("AFN") => "Amazon (FBA)",
-            Some("MFN") => "Seller (FBM)",
-            Some("FBF") => "Flipkart (FBF)",
-            Some("FBF_LITE") => "Flipkart (FBF Lite)",
-            Some("SELLER") => "Seller",
-            Some(_) => "Other",
-            None => "",
-        }
+        channel_label(channel.as_deref())
     }
 
     fn statuses(&self) -> [OrderStatus; 9] {
@@ -226,6 +234,56 @@ pub(crate) async fn orders(
         }
         Err(Err(err)) => Err(err),
     }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "order.html")]
+pub(crate) struct OrderPage {
+    layout: Layout,
+    account: String,
+    detail: OrderDetail,
+}
+
+impl OrderPage {
+    fn status_class(&self, status: &OrderStatus) -> &'static str {
+        status_class(*status)
+    }
+
+    fn channel(&self, channel: &Option<String>) -> &'static str {
+        channel_label(channel.as_deref())
+    }
+
+    /// A status of the history in words (the stored code when it is not one Javelin knows).
+    fn status_label(&self, code: &str) -> String {
+        code.parse::<OrderStatus>()
+            .map(|status| status.label().to_owned())
+            .unwrap_or_else(|_| code.to_owned())
+    }
+
+    fn marketplace_name(&self) -> &'static str {
+        if self.detail.order.platform == "amazon" {
+            "Seller Central"
+        } else {
+            "Flipkart Seller Hub"
+        }
+    }
+}
+
+/// `GET /orders/{id}`.
+pub(crate) async fn order(
+    State(state): State<AppState>,
+    identity: Identity,
+    Extension(flash): Extension<Flash>,
+    Path(id): Path<String>,
+) -> Result<OrderPage, PageError> {
+    let id: i64 = id.parse().map_err(|_| PageError::NotFound)?;
+    let detail = state.catalog.order(id).await?.ok_or(PageError::NotFound)?;
+    let accounts = Accounts::load(&state, None).await?;
+    Ok(OrderPage {
+        layout: Layout::new(Section::Orders, identity, flash),
+        account: accounts.name(&detail.order.connection_id),
+        detail,
+    })
 }
 
 #[derive(Template, WebTemplate)]
