@@ -181,4 +181,56 @@ javelin_storage::backend_tests! {
         assert!(html.contains("Open in Seller Central"));
         assert_eq!(app.get("/orders/999999").await.status(), 404);
     }
+
+    async fn the_csv_export_holds_exactly_the_filtered_orders(db) {
+        let app = start(db).await;
+        let token = app.api_token().await;
+        // More than one page of the export (1000 orders).
+        let connection = app.db.storage.list_connections().await.expect("list")[0].id;
+        let more: Vec<Order> = (30..1130).map(|n| order(n, if n % 5 == 0 { OrderStatus::Cancelled } else { OrderStatus::Shipped })).collect();
+        let mut tx = app.db.storage.begin().await.expect("begin");
+        tx.upsert_orders(connection, "amazon", &more, Timestamp::now()).await.expect("upsert");
+        tx.commit().await.expect("commit");
+
+        let export = |query: &'static str| {
+            let app = &app;
+            let token = &token;
+            async move {
+                let response = api_client().get(app.url(&format!("/api/v1/orders.csv?{query}"))).bearer_auth(token).send().await.expect("GET");
+                assert_eq!(response.status(), 200, "{query}");
+                assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+                response.text().await.expect("CSV")
+            }
+        };
+        let csv = export("").await;
+        let mut lines = csv.lines();
+        assert_eq!(lines.next(), Some("order_id,platform,connection_id,external_id,marketplace_id,status,platform_status,fulfillment_channel,purchased_at,updated_at,ship_by,total_amount,total_currency,items,units,skus"));
+        let rows: Vec<Vec<&str>> = lines.map(|line| line.split(',').collect()).collect();
+        assert_eq!(rows.len(), 1130, "every order once");
+        let mut ids: Vec<&str> = rows.iter().map(|row| row[3]).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 1130);
+        let first = &rows[0];
+        assert_eq!((first[3], first[5], first[11], first[12], first[15]), ("111-0001129-0000000", "shipped", "9.99", "USD", "MUG-1"));
+        assert_eq!(first[8], "2026-11-07T15:13:20Z", "purchase time in RFC 3339 UTC");
+
+        // Cancelled: 10 of the first 30, and every fifth of the rest (220).
+        let cancelled = export("status=cancelled&fulfillment_channel=").await;
+        let ids: Vec<&str> = cancelled.lines().skip(1).map(|line| line.split(',').nth(3).expect("id")).collect();
+        assert_eq!(ids.len(), 230);
+        let listed = {
+            let (mut listed, mut next) = (Vec::new(), Some(String::new()));
+            while let Some(cursor) = next {
+                let (_, body) = get(&app, &token, &format!("status=cancelled&limit=500&cursor={cursor}")).await;
+                listed.extend(body["orders"].as_array().expect("orders").iter().map(|o| o["external_id"].as_str().expect("id").to_owned()));
+                next = body["next_cursor"].as_str().map(str::to_owned);
+            }
+            listed
+        };
+        assert_eq!(ids, listed, "the export is the list, in its order");
+
+        let response = api_client().get(app.url("/api/v1/orders.csv?status=lost")).bearer_auth(&token).send().await.expect("GET");
+        assert_eq!(response.status(), 422);
+    }
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use javelin_core::connections::{ConnectError, FieldErrors};
+use javelin_core::orders::QueryError;
 use javelin_core::{AccountError, LoginError};
 use javelin_storage::StorageError;
 
@@ -181,6 +182,19 @@ impl IntoResponse for ApiError {
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
         Self::new(rejection.status(), rejection.body_text())
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(err: QueryError) -> Self {
+        match err {
+            QueryError::BadCursor => {
+                let mut fields = FieldErrors::default();
+                fields.add("cursor", format!("cursor: {err}"));
+                Self::invalid(fields)
+            }
+            QueryError::Storage(err) => err.into(),
+        }
     }
 }
 

@@ -143,8 +143,9 @@ fn api_routes() -> Vec<Route> {
         route(SignedIn, M::GET, "/connections/{id}/schedule", api::sync::schedule),
         route(SignedIn, M::PUT, "/connections/{id}/schedule", api::sync::set_schedule),
         route(SignedIn, M::GET, "/sync-jobs/{job_id}", api::sync::job),
-        route(SignedIn, M::GET, "/orders", api::sync::orders),
-        route(SignedIn, M::GET, "/orders/{id}", api::sync::order),
+        route(SignedIn, M::GET, "/orders", api::orders::orders),
+        route(SignedIn, M::GET, "/orders.csv", api::orders::orders_csv),
+        route(SignedIn, M::GET, "/orders/{id}", api::orders::order),
         route(SignedIn, M::GET, "/inventory", api::sync::inventory),
     ]
 }

@@ -1,7 +1,10 @@
 //! What the Orders and Inventory pages and the API read: synced orders and stock, newest first,
 //! a page at a time, each page pointing at the next with an opaque cursor.
 
+mod export;
 mod query;
+
+pub use self::export::ExportError;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -237,6 +240,14 @@ impl Catalog {
             rows: rows.into_iter().map(OrderView::from).collect(),
             next_cursor,
         })
+    }
+
+    /// Every order `filter` lets through as CSV, newest first, streamed a page at a time.
+    pub fn orders_csv(
+        &self,
+        filter: OrderFilter,
+    ) -> impl futures_util::Stream<Item = Result<Vec<u8>, ExportError>> + Send + 'static {
+        export::orders_csv(self.storage.clone(), filter)
     }
 
     /// One order by Javelin's id, with its history.

@@ -1,12 +1,10 @@
-//! The API of sync: starting a sync, its jobs, the schedules, and what was synced (orders,
-//! stock). Contract: scripts rely on these names and shapes.
+//! The API of sync: starting a sync, its jobs, the schedules, and the stock it read. Contract: scripts rely on these names and shapes.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use javelin_core::connections::FieldErrors;
-use javelin_core::orders::{OrderQuery, OrderView, QueryError, StockView};
+use javelin_core::orders::StockView;
 use javelin_storage::{JobState, Schedule, SyncJob, SyncKind, Timestamp};
 use javelin_sync::StartError;
 use serde::{Deserialize, Serialize};
@@ -265,54 +263,6 @@ impl PageQuery {
     }
 }
 
-fn query_error(err: QueryError) -> ApiError {
-    match err {
-        QueryError::BadCursor => ApiError::new(StatusCode::BAD_REQUEST, err.to_string()),
-        QueryError::Storage(err) => err.into(),
-    }
-}
-
-#[derive(Serialize)]
-struct OrdersBody {
-    orders: Vec<OrderView>,
-    next_cursor: Option<String>,
-}
-
-/// `GET /api/v1/orders` with the filters of [`OrderQuery`]: newest first. A wrong parameter
-/// answers 422, naming it.
-pub(crate) async fn orders(
-    State(state): State<AppState>,
-    Query(query): Query<OrderQuery>,
-) -> Result<Response, ApiError> {
-    let request = query.parse().map_err(ApiError::invalid)?;
-    let page = state
-        .catalog
-        .orders(&request.filter, request.limit, request.cursor.as_deref())
-        .await
-        .map_err(|err| match err {
-            QueryError::BadCursor => {
-                let mut fields = FieldErrors::default();
-                fields.add("cursor", format!("cursor: {err}"));
-                ApiError::invalid(fields)
-            }
-            QueryError::Storage(err) => err.into(),
-        })?;
-    Ok(Json(OrdersBody {
-        orders: page.rows,
-        next_cursor: page.next_cursor,
-    })
-    .into_response())
-}
-
-/// `GET /api/v1/orders/{id}`: the order with its items, where it goes, its history, and its
-/// page on the marketplace.
-pub(crate) async fn order(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let no_such = || ApiError::new(StatusCode::NOT_FOUND, "There is no such order.");
-    let id: i64 = id.parse().map_err(|_| no_such())?;
-    let detail = state.catalog.order(id).await?.ok_or_else(no_such)?;
-    Ok(Json(detail).into_response())
-}
-
 #[derive(Serialize)]
 struct StockBody {
     items: Vec<StockView>,
@@ -325,11 +275,7 @@ pub(crate) async fn inventory(
     Query(query): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let (connection, limit) = query.parse()?;
-    let page = state
-        .catalog
-        .stock(connection, limit, query.cursor.as_deref())
-        .await
-        .map_err(query_error)?;
+    let page = state.catalog.stock(connection, limit, query.cursor.as_deref()).await?;
     Ok(Json(StockBody {
         items: page.rows,
         next_cursor: page.next_cursor,
