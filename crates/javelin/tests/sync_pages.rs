@@ -238,9 +238,9 @@ javelin_storage::backend_tests! {
         let one = app.get(&format!("/orders?connection_id={id}")).await.text().await.expect("page");
         assert!(one.contains(&format!("<option value=\"{id}\" selected>")), "the filter keeps its choice");
         let none = app.get("/orders?connection_id=9999").await.text().await.expect("page");
-        assert!(none.contains("No orders synced yet"));
+        assert!(none.contains("No orders match these filters"));
         let stale = app.get("/orders?cursor=not-a-cursor").await;
-        assert_eq!(stale.status(), StatusCode::OK, "a cursor not given out shows the first page");
+        assert_eq!(stale.status(), StatusCode::UNPROCESSABLE_ENTITY, "a cursor not given out is named, not ignored");
 
         let stock = app.get("/inventory").await.text().await.expect("page");
         let rows = stock.matches("data-sku=").count();
