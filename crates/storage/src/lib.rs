@@ -25,7 +25,7 @@ pub use db::{Backend, Storage, Transaction};
 pub use error::StorageError;
 pub use inventory::StoredStock;
 pub use oauth_states::{OAuthState, StateLookup};
-pub use orders::{OrderCursor, OrderFilter, StatusChange, StoredItem, StoredOrder, UpsertSummary};
+pub use orders::{ExportedOrder, OrderCursor, OrderFilter, StatusChange, StoredItem, StoredOrder, UpsertSummary};
 pub use platforms::{NewPlatform, Platform};
 pub use sessions::{NewSession, SessionRecord};
 pub use sync_jobs::{JobOrigin, JobState, PageProgress, SyncJob, SyncKind};

@@ -123,6 +123,34 @@ struct OrderRow {
     ship_country: Option<String>,
 }
 
+/// An order as exported: its own columns, `units` summing its items' quantities.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ExportedOrder {
+    pub id: i64,
+    pub platform: String,
+    pub connection_id: i64,
+    pub external_id: String,
+    pub marketplace_id: Option<String>,
+    pub status: String,
+    pub platform_status: String,
+    pub fulfillment_channel: Option<String>,
+    pub purchased_at: Timestamp,
+    pub remote_updated_at: Timestamp,
+    pub ship_by_at: Option<Timestamp>,
+    pub total_minor: Option<i64>,
+    pub total_currency: Option<String>,
+    pub units: i64,
+}
+
+impl ExportedOrder {
+    pub fn total(&self) -> Option<Money> {
+        money(self.total_minor, self.total_currency.as_deref())
+    }
+}
+
+const EXPORT_COLUMNS: &str = "id, platform, connection_id, external_id, marketplace_id, status, platform_status, \
+     fulfillment_channel, purchased_at, remote_updated_at, ship_by_at, total_minor, total_currency, item_count AS units";
+
 #[derive(sqlx::FromRow)]
 struct ItemRow {
     order_id: i64,
@@ -357,6 +385,32 @@ impl Transaction {
     }
 }
 
+/// Adds `filter`'s conditions to a query that ends in `WHERE TRUE` (a macro: the query
+/// builder's type differs per backend).
+macro_rules! push_filter {
+    ($query:ident, $filter:expr) => {{
+        let filter: &OrderFilter = $filter;
+        if let Some(platform) = &filter.platform {
+            $query.push(" AND platform = ").push_bind(platform.clone());
+        }
+        if let Some(connection_id) = filter.connection_id {
+            $query.push(" AND connection_id = ").push_bind(connection_id);
+        }
+        if let Some(status) = filter.status {
+            $query.push(" AND status = ").push_bind(status.code());
+        }
+        if let Some(channel) = &filter.fulfillment_channel {
+            $query.push(" AND fulfillment_channel = ").push_bind(channel.clone());
+        }
+        if let Some(from) = filter.from {
+            $query.push(" AND purchased_at >= ").push_bind(from);
+        }
+        if let Some(before) = filter.before {
+            $query.push(" AND purchased_at < ").push_bind(before);
+        }
+    }};
+}
+
 impl Storage {
     /// The orders `filter` lets through, newest first (by purchase time), `limit` at a time,
     /// after `cursor`.
@@ -368,24 +422,7 @@ impl Storage {
     ) -> Result<Vec<StoredOrder>> {
         let rows: Vec<OrderRow> = with_pool!(self, |pool| {
             let mut query = sqlx::QueryBuilder::new(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE TRUE"));
-            if let Some(platform) = &filter.platform {
-                query.push(" AND platform = ").push_bind(platform);
-            }
-            if let Some(connection_id) = filter.connection_id {
-                query.push(" AND connection_id = ").push_bind(connection_id);
-            }
-            if let Some(status) = filter.status {
-                query.push(" AND status = ").push_bind(status.code());
-            }
-            if let Some(channel) = &filter.fulfillment_channel {
-                query.push(" AND fulfillment_channel = ").push_bind(channel);
-            }
-            if let Some(from) = filter.from {
-                query.push(" AND purchased_at >= ").push_bind(from);
-            }
-            if let Some(before) = filter.before {
-                query.push(" AND purchased_at < ").push_bind(before);
-            }
+            push_filter!(query, filter);
             if let Some(cursor) = after {
                 query
                     .push(" AND (purchased_at < ")
@@ -402,6 +439,47 @@ impl Storage {
             query.build_query_as().fetch_all(pool).await?
         });
         self.with_items(rows).await
+    }
+
+    /// Every order `filter` lets through, newest first, without items, in batches of
+    /// `batch`: one query read as it goes (a task feeds the stream), so memory holds a batch or
+    /// two however many orders there are. Ends early when the stream is dropped.
+    pub fn stream_orders(
+        &self,
+        filter: OrderFilter,
+        batch: usize,
+    ) -> impl futures_util::Stream<Item = Result<Vec<ExportedOrder>>> + Send + use<> {
+        let storage = self.clone();
+        let (sender, receiver) = tokio::sync::mpsc::channel(2);
+        tokio::spawn(async move {
+            let read: Result<()> = async {
+                with_pool!(storage, |pool| {
+                    let mut query = sqlx::QueryBuilder::new(format!("SELECT {EXPORT_COLUMNS} FROM orders WHERE TRUE"));
+                    push_filter!(query, &filter);
+                    query.push(" ORDER BY purchased_at DESC, id DESC");
+                    let mut rows = query.build_query_as::<ExportedOrder>().fetch(pool);
+                    let mut chunk = Vec::with_capacity(batch);
+                    while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+                        chunk.push(row);
+                        if chunk.len() == batch && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    if !chunk.is_empty() {
+                        // A reader that has gone needs nothing more.
+                        let _ = sender.send(Ok(chunk)).await;
+                    }
+                    Ok(())
+                })
+            }
+            .await;
+            if let Err(err) = read {
+                let _ = sender.send(Err(err)).await;
+            }
+        });
+        futures_util::stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|item| (item, receiver))
+        })
     }
 
     /// One order by its row id.

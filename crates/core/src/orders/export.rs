@@ -1,8 +1,8 @@
-//! The filtered orders as CSV, streamed a page at a time: memory stays flat however many
-//! orders the export holds.
+//! The filtered orders as CSV, streamed from one query a batch at a time: memory stays flat
+//! however many orders the export holds.
 
-use futures_util::Stream;
-use javelin_storage::{OrderCursor, OrderFilter, Storage, StorageError, StoredOrder};
+use futures_util::{Stream, StreamExt};
+use javelin_storage::{ExportedOrder, OrderFilter, Storage, StorageError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -12,10 +12,10 @@ pub enum ExportError {
     Csv(#[from] csv::Error),
 }
 
-/// Orders read per page of the export.
-const PAGE: u32 = 1000;
+/// Orders written per chunk of the download.
+const BATCH: usize = 1000;
 
-const HEADER: [&str; 16] = [
+const HEADER: [&str; 14] = [
     "order_id",
     "platform",
     "connection_id",
@@ -29,61 +29,43 @@ const HEADER: [&str; 16] = [
     "ship_by",
     "total_amount",
     "total_currency",
-    "items",
     "units",
-    "skus",
 ];
 
 /// Every order `filter` lets through, newest first, as CSV chunks (the first holds the header).
-pub(super) fn orders_csv(storage: Storage, filter: OrderFilter) -> impl Stream<Item = Result<Vec<u8>, ExportError>> {
-    // `None` once the last page was sent.
-    let start = Some((storage, filter, None::<OrderCursor>, true));
-    futures_util::stream::unfold(start, |state| async move {
-        let (storage, filter, after, first) = state?;
-        let page = match storage.list_orders(&filter, PAGE, after).await {
-            Ok(page) => page,
-            Err(err) => return Some((Err(err.into()), None)),
-        };
-        let next = (page.len() == PAGE as usize)
-            .then(|| {
-                page.last().map(|last| OrderCursor {
-                    purchased_at: last.purchased_at,
-                    id: last.id,
-                })
-            })
-            .flatten();
-        let chunk = write(&page, first).map_err(ExportError::from);
-        let state = next.map(|cursor| (storage, filter, Some(cursor), false));
-        Some((chunk, state))
-    })
+pub(super) fn orders_csv(
+    storage: &Storage,
+    filter: OrderFilter,
+) -> impl Stream<Item = Result<Vec<u8>, ExportError>> + use<> {
+    let header = futures_util::stream::once(async { write(&[], true) });
+    let rows = storage.stream_orders(filter, BATCH).map(|batch| write(&batch?, false));
+    header.chain(rows)
 }
 
-fn write(orders: &[StoredOrder], header: bool) -> Result<Vec<u8>, csv::Error> {
-    let mut out = csv::Writer::from_writer(Vec::with_capacity(orders.len() * 200));
+fn write(orders: &[ExportedOrder], header: bool) -> Result<Vec<u8>, ExportError> {
+    let mut out = csv::Writer::from_writer(Vec::with_capacity(orders.len() * 160 + 200));
     if header {
         out.write_record(HEADER)?;
     }
     for order in orders {
-        let units: i64 = order.items.iter().map(|item| item.quantity).sum();
-        let skus: Vec<&str> = order.items.iter().filter_map(|item| item.sku.as_deref()).collect();
+        let total = order.total();
         out.write_record([
             order.id.to_string().as_str(),
             &order.platform,
             &order.connection_id.to_string(),
             &order.external_id,
             order.marketplace_id.as_deref().unwrap_or(""),
-            order.status.code(),
+            &order.status,
             &order.platform_status,
             order.fulfillment_channel.as_deref().unwrap_or(""),
             &order.purchased_at.to_string(),
             &order.remote_updated_at.to_string(),
             &order.ship_by_at.map(|at| at.to_string()).unwrap_or_default(),
-            &order.total.map(|total| total.amount().to_string()).unwrap_or_default(),
-            order.total.map(|total| total.currency()).unwrap_or(""),
-            &order.items.len().to_string(),
-            &units.to_string(),
-            &skus.join(";"),
+            &total.map(|total| total.amount().to_string()).unwrap_or_default(),
+            total.map(|total| total.currency()).unwrap_or(""),
+            &order.units.to_string(),
         ])?;
     }
-    out.into_inner().map_err(|err| csv::Error::from(err.into_error()))
+    out.into_inner()
+        .map_err(|err| ExportError::Csv(csv::Error::from(err.into_error())))
 }

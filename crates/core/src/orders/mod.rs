@@ -247,7 +247,7 @@ impl Catalog {
         &self,
         filter: OrderFilter,
     ) -> impl futures_util::Stream<Item = Result<Vec<u8>, ExportError>> + Send + 'static {
-        export::orders_csv(self.storage.clone(), filter)
+        export::orders_csv(&self.storage, filter)
     }
 
     /// One order by Javelin's id, with its history.
