@@ -499,6 +499,66 @@ async fn sync_now_shows_progress_then_the_orders_and_stock() {
     let first = browser.text("table.orders tbody tr td.mono").await;
     assert_eq!(Some(first.as_str()), newest.first().map(|o| o.external_id.as_str()));
     browser.snapshot("orders").await;
+
+    // Filter to shipped orders: the address keeps the filter, every row is shipped, the export
+    // link carries it, and an order opens on its own page.
+    c.find(Locator::Css("#f-status"))
+        .await
+        .expect("status filter")
+        .select_by_value("shipped")
+        .await
+        .expect("choose shipped");
+    c.find(Locator::Css("form.filters button[type=submit]"))
+        .await
+        .expect("Show")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::LinkText("Clear filters"))
+        .await
+        .expect("the filtered view");
+    let address = c.current_url().await.expect("url");
+    assert!(
+        address.query().is_some_and(|q| q.contains("status=shipped")),
+        "the filter in the address: {address}"
+    );
+    let badges = c
+        .find_all(Locator::Css("table.orders tbody .badge"))
+        .await
+        .expect("rows");
+    assert!(!badges.is_empty(), "shipped orders were synced");
+    for badge in &badges {
+        assert_eq!(badge.text().await.expect("text"), "Shipped");
+    }
+    let export = c
+        .find(Locator::LinkText("Export CSV"))
+        .await
+        .expect("export link")
+        .attr("href")
+        .await
+        .expect("href");
+    assert_eq!(export.as_deref(), Some("/api/v1/orders.csv?status=shipped"));
+    c.find(Locator::Css("table.orders tbody td.mono a"))
+        .await
+        .expect("an order link")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Css("table.items tbody tr"))
+        .await
+        .expect("the order's items");
+    assert!(browser.text("h1").await.starts_with("Order "));
+    assert_eq!(browser.text("dl.facts .badge").await, "Shipped");
+    assert!(
+        !c.find_all(Locator::Css("ol.history li"))
+            .await
+            .expect("history")
+            .is_empty()
+    );
+    browser.snapshot("order").await;
+
     c.find(Locator::LinkText("Inventory"))
         .await
         .expect("sidebar")
