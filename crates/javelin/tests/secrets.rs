@@ -20,16 +20,7 @@ async fn connect_both(app: &TestApp, token: &str) -> Vec<i64> {
     ];
     let mut ids = Vec::new();
     for body in bodies {
-        let response = api_client()
-            .post(app.url("/api/v1/connections"))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .expect("POST");
-        let created: Value = response.json().await.expect("JSON");
-        assert_eq!(created["status"], "connected", "{created}");
-        ids.push(created["id"].as_i64().expect("id"));
+        ids.push(app.connect_by_api(token, &body).await);
     }
     ids
 }

@@ -35,16 +35,7 @@ async fn connect_amazon_as(app: &TestApp, token: &str, seller: &str) -> i64 {
     let body = json!({"platform": "amazon", "client_id": creds.client_id, "client_secret": creds.client_secret,
         "refresh_token": creds.refresh_token, "marketplace_id": "ATVPDKIKX0DER", "region": "NA",
         "selling_partner_id": seller});
-    let response = api_client()
-        .post(app.url("/api/v1/connections"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
-    let created: Value = response.json().await.expect("JSON");
-    assert_eq!(created["status"], "connected", "{created}");
-    created["id"].as_i64().expect("id")
+    app.connect_by_api(token, &body).await
 }
 
 /// Starts a sync of `kind` and waits (at most a minute) for its jobs to end; returns them.
@@ -226,16 +217,7 @@ async fn connect_flipkart(app: &TestApp, token: &str) -> i64 {
     let creds = sample(app).flipkart;
     let body = json!({"platform": "flipkart", "username": "seller", "password": "a password",
         "api_key": creds.api_key, "api_secret": creds.api_secret});
-    let response = api_client()
-        .post(app.url("/api/v1/connections"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
-    let created: Value = response.json().await.expect("JSON");
-    assert_eq!(created["status"], "connected", "{created}");
-    created["id"].as_i64().expect("id")
+    app.connect_by_api(token, &body).await
 }
 
 /// Every stock row of a connection, following the cursors: (marketplace, SKU, place, available).

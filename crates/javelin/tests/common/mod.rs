@@ -311,6 +311,20 @@ impl TestApp {
         connections.last().expect("a connection").id
     }
 
+    /// `POST /api/v1/connections` with `body`, which must connect; returns the connection's id.
+    pub async fn connect_by_api(&self, token: &str, body: &serde_json::Value) -> i64 {
+        let response = api_client()
+            .post(self.url("/api/v1/connections"))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
+        let created: serde_json::Value = response.json().await.expect("JSON");
+        assert_eq!(created["status"], "connected", "{created}");
+        created["id"].as_i64().expect("id")
+    }
+
     /// "Start OAuth Flow" with the sandbox's sample app; returns the consent URL.
     pub async fn start_oauth(&self, client_secret: &str) -> url::Url {
         let creds = sample(self).amazon;
