@@ -89,6 +89,15 @@ javelin_storage::backend_tests! {
         let hours: Vec<i64> = seen.iter().map(|id| id[4..11].parse().expect("n")).collect();
         assert_eq!(hours, [20, 14, 8], "newest first, each once: {seen:?}");
 
+        // Search: an order id, a part of one, a SKU or title word with the other filters.
+        for (q, expected) in [("111-0000007-0000000", vec![7]), ("0000013", vec![13]), ("mug-1&status=cancelled&limit=3", vec![29, 26, 23])] {
+            let (status, body) = get(&app, &token, &format!("q={q}")).await;
+            assert_eq!(status, 200, "{body}");
+            let found: Vec<i64> = body["orders"].as_array().expect("orders").iter()
+                .map(|order| order["external_id"].as_str().expect("id")[4..11].parse().expect("n")).collect();
+            assert_eq!(found, expected, "q={q}");
+        }
+
         for (name, value) in [
             ("platform", "ebay"),
             ("connection_id", "abc"),
@@ -96,7 +105,7 @@ javelin_storage::backend_tests! {
             ("fulfillment_channel", "DHL"),
             ("from", "yesterday"),
             ("to", "2026-13-01"),
-            ("q", "mug"),
+            ("q", "--"),
             ("limit", "1000"),
             ("cursor", "not-ours"),
         ] {
@@ -229,6 +238,12 @@ javelin_storage::backend_tests! {
             listed
         };
         assert_eq!(ids, listed, "the export is the list, in its order");
+
+        let found = export("q=0001042").await;
+        let ids: Vec<&str> = found.lines().skip(1).map(|line| line.split(',').nth(3).expect("id")).collect();
+        assert_eq!(ids, ["111-0001042-0000000"], "a search exports its matches");
+        let found = export("q=MUG&status=cancelled").await;
+        assert_eq!(found.lines().count(), 231, "words and filters together");
 
         let response = api_client().get(app.url("/api/v1/orders.csv?status=lost")).bearer_auth(&token).send().await.expect("GET");
         assert_eq!(response.status(), 422);

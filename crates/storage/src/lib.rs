@@ -6,12 +6,15 @@
 //! The contract tests in `tests/` run the same suite on both backends.
 
 mod connections;
+mod dashboard;
 mod db;
 mod error;
 mod inventory;
 mod oauth_states;
 mod orders;
 mod platforms;
+mod rollups;
+mod search;
 mod sessions;
 mod sync_jobs;
 mod sync_state;
@@ -21,12 +24,15 @@ mod timestamp;
 mod users;
 
 pub use connections::{Connection, ConnectionStatus, NewConnection, StoredSecret};
+pub use dashboard::{DayFigures, OpenOrders, Span};
 pub use db::{Backend, Storage, Transaction};
 pub use error::StorageError;
 pub use inventory::StoredStock;
 pub use oauth_states::{OAuthState, StateLookup};
 pub use orders::{ExportedOrder, OrderCursor, OrderFilter, StatusChange, StoredItem, StoredOrder, UpsertSummary};
 pub use platforms::{NewPlatform, Platform};
+pub use rollups::{day_of, day_start, month_of, month_start};
+pub use search::SearchTerms;
 pub use sessions::{NewSession, SessionRecord};
 pub use sync_jobs::{JobOrigin, JobState, PageProgress, SyncJob, SyncKind};
 pub use sync_state::{ConnectionMarketplace, Schedule};

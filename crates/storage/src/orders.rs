@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use javelin_model::{Money, Order, OrderStatus};
 
-use crate::db::{with_pool, with_tx};
+use crate::db::{Db, with_pool, with_tx};
+use crate::rollups::{Contribution, RollupDelta};
+use crate::search::{SearchCondition, SearchTerms};
 use crate::{Result, Storage, Timestamp, Transaction};
 
 /// Rows per multi-row statement: well below SQLite's 32,766 bound parameters.
@@ -75,6 +77,8 @@ pub struct OrderFilter {
     pub from: Option<Timestamp>,
     /// Purchased before.
     pub before: Option<Timestamp>,
+    /// Marketplace id, SKU, ASIN/FSN or title words.
+    pub search: Option<SearchTerms>,
 }
 
 impl OrderFilter {
@@ -94,16 +98,29 @@ pub struct OrderCursor {
     pub id: i64,
 }
 
+/// A stored order's state as far as the upsert needs it: to decide, and to take the order's
+/// old figures out of the rollups.
 #[derive(sqlx::FromRow)]
 struct Existing {
     id: i64,
     external_id: String,
     status: String,
     remote_updated_at: Timestamp,
+    purchased_at: Timestamp,
+    total_minor: Option<i64>,
+    total_currency: Option<String>,
+    item_count: i64,
 }
 
 #[derive(sqlx::FromRow)]
-struct OrderRow {
+struct DeletedItem {
+    order_id: i64,
+    sku: Option<String>,
+    quantity: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OrderRow {
     id: i64,
     connection_id: i64,
     platform: String,
@@ -174,7 +191,7 @@ fn timestamp(at: time::OffsetDateTime) -> Timestamp {
     Timestamp::from_datetime(at)
 }
 
-const ORDER_COLUMNS: &str = "id, connection_id, platform, external_id, marketplace_id, status, platform_status, \
+pub(crate) const ORDER_COLUMNS: &str = "id, connection_id, platform, external_id, marketplace_id, status, platform_status, \
      fulfillment_channel, purchased_at, remote_updated_at, ship_by_at, total_minor, total_currency, ship_city, \
      ship_region, ship_postal_code, ship_country";
 
@@ -234,21 +251,58 @@ impl Transaction {
                 order_ids.insert(external_id, id);
             }
         }
-        let replaced: Vec<i64> = writes
+        let replaced: Vec<&Existing> = writes
             .iter()
-            .filter_map(|order| existing.get(&order.external_id).map(|stored| stored.id))
+            .filter_map(|order| existing.get(&order.external_id))
             .collect();
-        for chunk in replaced.chunks(ORDERS_PER_STATEMENT) {
-            self.delete_items(chunk).await?;
+        let replaced_ids: Vec<i64> = replaced.iter().map(|stored| stored.id).collect();
+        let mut old_items: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
+        for chunk in replaced_ids.chunks(ORDERS_PER_STATEMENT) {
+            for item in self.delete_items(chunk).await? {
+                if let Some(sku) = item.sku {
+                    old_items.entry(item.order_id).or_default().push((sku, item.quantity));
+                }
+            }
         }
-        let items: Vec<(i64, &javelin_model::OrderItem)> = writes
+        let stored: Vec<(i64, &Order)> = writes
             .iter()
-            .filter_map(|order| order_ids.get(&order.external_id).map(|id| (*id, order)))
-            .flat_map(|(id, order)| order.items.iter().map(move |item| (id, item)))
+            .filter_map(|order| order_ids.get(&order.external_id).map(|id| (*id, *order)))
+            .collect();
+        let items: Vec<(i64, &javelin_model::OrderItem)> = stored
+            .iter()
+            .flat_map(|(id, order)| order.items.iter().map(move |item| (*id, item)))
             .collect();
         for chunk in items.chunks(ITEMS_PER_STATEMENT) {
             self.insert_items(chunk).await?;
         }
+        for chunk in stored.chunks(ORDERS_PER_STATEMENT) {
+            let replaced_here: Vec<(i64, Timestamp)> = chunk
+                .iter()
+                .filter_map(|(_, order)| existing.get(&order.external_id))
+                .map(|old| (old.id, old.purchased_at))
+                .collect();
+            self.index_orders(chunk, &replaced_here).await?;
+        }
+        let mut delta = RollupDelta::default();
+        for old in &replaced {
+            let items = old_items.get(&old.id).map(Vec::as_slice).unwrap_or_default();
+            delta.add(
+                -1,
+                &Contribution {
+                    connection_id,
+                    purchased_at: old.purchased_at,
+                    status: &old.status,
+                    currency: old.total_currency.as_deref(),
+                    total_minor: old.total_minor,
+                    units: old.item_count,
+                    items: items.iter().map(|(sku, quantity)| (sku.as_str(), *quantity)).collect(),
+                },
+            );
+        }
+        for order in &writes {
+            delta.add(1, &Contribution::of(connection_id, order));
+        }
+        self.apply_rollups(delta).await?;
         let changes: Vec<(i64, &Order)> = writes
             .iter()
             .filter(|order| {
@@ -267,7 +321,8 @@ impl Transaction {
     async fn existing_orders(&mut self, connection_id: i64, external_ids: &[&str]) -> Result<Vec<Existing>> {
         with_tx!(self, |conn| {
             let mut query = sqlx::QueryBuilder::new(
-                "SELECT id, external_id, status, remote_updated_at FROM orders WHERE connection_id = ",
+                "SELECT id, external_id, status, remote_updated_at, purchased_at, total_minor, total_currency, item_count
+                 FROM orders WHERE connection_id = ",
             );
             query.push_bind(connection_id).push(" AND external_id IN (");
             let mut list = query.separated(", ");
@@ -331,17 +386,17 @@ impl Transaction {
         })
     }
 
-    async fn delete_items(&mut self, order_ids: &[i64]) -> Result<()> {
+    /// Deletes the items of orders about to be rewritten; returns them for the rollups.
+    async fn delete_items(&mut self, order_ids: &[i64]) -> Result<Vec<DeletedItem>> {
         with_tx!(self, |conn| {
             let mut query = sqlx::QueryBuilder::new("DELETE FROM order_items WHERE order_id IN (");
             let mut list = query.separated(", ");
             for id in order_ids {
                 list.push_bind(*id);
             }
-            query.push(")");
-            query.build().execute(&mut *conn).await?;
-        });
-        Ok(())
+            query.push(") RETURNING order_id, sku, quantity");
+            Ok(query.build_query_as().fetch_all(&mut *conn).await?)
+        })
     }
 
     async fn insert_items(&mut self, items: &[(i64, &javelin_model::OrderItem)]) -> Result<()> {
@@ -408,8 +463,12 @@ macro_rules! push_filter {
         if let Some(before) = filter.before {
             $query.push(" AND purchased_at < ").push_bind(before);
         }
+        if let Some(terms) = &filter.search {
+            $query.push_search(terms);
+        }
     }};
 }
+pub(crate) use push_filter;
 
 impl Storage {
     /// The orders `filter` lets through, newest first (by purchase time), `limit` at a time,
@@ -420,6 +479,10 @@ impl Storage {
         limit: u32,
         after: Option<OrderCursor>,
     ) -> Result<Vec<StoredOrder>> {
+        if let (Db::Sqlite { pool, .. }, Some(terms)) = (&self.db, &filter.search) {
+            let rows = Self::search_sqlite(pool, filter, terms, limit, after).await?;
+            return self.with_items(rows).await;
+        }
         let rows: Vec<OrderRow> = with_pool!(self, |pool| {
             let mut query = sqlx::QueryBuilder::new(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE TRUE"));
             push_filter!(query, filter);

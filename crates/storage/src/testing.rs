@@ -232,9 +232,12 @@ impl Storage {
 /// A migrated schema, described the same way for both backends so that they can be compared:
 /// column types by storage class (SQLite's INTEGER holds PostgreSQL's BIGINT, BOOLEAN and
 /// TIMESTAMPTZ), timestamps by Javelin's convention (a `*_at` INTEGER column on SQLite).
+/// Full-text indexes are built differently (an FTS5 table; a table of `tsvector`s) and are
+/// compared by name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schema {
     pub tables: BTreeMap<String, TableSchema>,
+    pub full_text: BTreeSet<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -319,15 +322,32 @@ impl Storage {
     /// Every table of Javelin's (not the migrations' bookkeeping) with its columns and indexes.
     pub async fn schema(&self) -> crate::Result<Schema> {
         let mut tables = BTreeMap::new();
+        let full_text: BTreeSet<String>;
         match &self.db {
             Db::Sqlite { pool, .. } => {
+                full_text = sqlx::query_scalar(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE % USING fts5%'",
+                )
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .collect();
                 let names: Vec<String> = sqlx::query_scalar(
                     "SELECT name FROM sqlite_master WHERE type = 'table'
                      AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '_sqlx_migrations'",
                 )
                 .fetch_all(pool)
                 .await?;
-                for table in names {
+                // An FTS5 table and the shadow tables that hold its index.
+                let of_full_text = |table: &str| {
+                    full_text.iter().any(|name| {
+                        table == name
+                            || table
+                                .strip_prefix(name.as_str())
+                                .is_some_and(|rest| rest.starts_with('_'))
+                    })
+                };
+                for table in names.into_iter().filter(|table| !of_full_text(table)) {
                     let described = sqlite_table(pool, &table).await?;
                     tables.insert(table, described);
                 }
@@ -340,13 +360,21 @@ impl Storage {
                 )
                 .fetch_all(pool)
                 .await?;
-                for table in names {
+                full_text = sqlx::query_scalar(
+                    "SELECT DISTINCT table_name::text FROM information_schema.columns
+                     WHERE table_schema = current_schema() AND data_type = 'tsvector'",
+                )
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .collect();
+                for table in names.into_iter().filter(|table| !full_text.contains(table)) {
                     let described = postgres_table(pool, &table).await?;
                     tables.insert(table, described);
                 }
             }
         }
-        Ok(Schema { tables })
+        Ok(Schema { tables, full_text })
     }
 
     /// Schemas of test runs more than a day old are left-overs of interrupted runs.

@@ -61,6 +61,7 @@ async fn sqlite_and_postgres_migrations_match() {
         pg.storage.schema().await.expect("PostgreSQL schema"),
     );
     assert!(lite.tables.contains_key("connections"), "{lite:#?}");
+    assert!(lite.full_text.contains("order_search"), "{lite:#?}");
     for (name, table) in &lite.tables {
         assert_eq!(
             Some(table),

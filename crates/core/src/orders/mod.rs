@@ -1,9 +1,14 @@
 //! What the Orders and Inventory pages and the API read: synced orders and stock, newest first,
 //! a page at a time, each page pointing at the next with an opaque cursor.
 
+mod dashboard;
 mod export;
 mod query;
 
+pub use self::dashboard::{
+    AtRiskOrder, Dashboard, DayRow, OpenOrdersView, Period, PeriodQuery, PlatformFigures, Preset, SkuUnits,
+    StatusFigures, date_of,
+};
 pub use self::export::ExportError;
 
 use base64::Engine;
@@ -248,6 +253,11 @@ impl Catalog {
         filter: OrderFilter,
     ) -> impl futures_util::Stream<Item = Result<Vec<u8>, ExportError>> + Send + 'static {
         export::orders_csv(&self.storage, filter)
+    }
+
+    /// A period's figures, and the orders waiting to ship at `now`.
+    pub async fn dashboard(&self, period: Period, now: Timestamp) -> Result<Dashboard, StorageError> {
+        dashboard::dashboard(&self.storage, period, now).await
     }
 
     /// One order by Javelin's id, with its history.

@@ -2,7 +2,7 @@
 //! query string: each parameter checked, and named in the error when it is wrong.
 
 use javelin_model::{OrderStatus, Platform};
-use javelin_storage::{OrderFilter, Timestamp};
+use javelin_storage::{OrderFilter, SearchTerms, Timestamp};
 use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -13,6 +13,8 @@ use crate::connections::FieldErrors;
 /// The most rows a page holds.
 pub const MAX_PAGE: u32 = 500;
 const DEFAULT_PAGE: u32 = 50;
+/// Characters a search may have: an order id, a SKU or a few words.
+const MAX_SEARCH: usize = 200;
 
 /// Fulfilment channels as the marketplaces name them: Amazon's warehouse (AFN) or the
 /// seller's (MFN); the Flipkart seller's own, Flipkart's (FBF) or FBF Lite.
@@ -104,8 +106,15 @@ impl OrderQuery {
         {
             errors.add("to", "to must not be before from.");
         }
-        if given(&self.q).is_some() {
-            errors.add("q", "q (search) is not available yet: filter by the other parameters.");
+        if let Some(q) = given(&self.q) {
+            match SearchTerms::parse(&q) {
+                Some(terms) if q.chars().count() <= MAX_SEARCH => filter.search = Some(terms),
+                Some(_) => errors.add("q", format!("q must be at most {MAX_SEARCH} characters.")),
+                None => errors.add(
+                    "q",
+                    "q must hold an order id, a SKU or words of a title (letters or digits).",
+                ),
+            }
         }
         let limit = match given(&self.limit) {
             None => DEFAULT_PAGE,
@@ -128,16 +137,16 @@ impl OrderQuery {
     }
 }
 
-const DATE_HELP: &str = "{} must be a date (2026-01-31) or a time in RFC 3339 (2026-01-31T09:30:00Z).";
+pub(crate) const DATE_HELP: &str = "{} must be a date (2026-01-31) or a time in RFC 3339 (2026-01-31T09:30:00Z).";
 
 #[derive(Clone, Copy)]
-enum Bound {
+pub(crate) enum Bound {
     Start,
     End,
 }
 
 /// The first microsecond a `from` includes, or the first a `to` leaves out.
-fn moment(text: &str, bound: Bound) -> Option<Timestamp> {
+pub(crate) fn moment(text: &str, bound: Bound) -> Option<Timestamp> {
     if let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) {
         let at = Timestamp::from_datetime(at);
         return Some(match bound {
@@ -189,6 +198,7 @@ mod tests {
             ("fulfillment_channel", "afn"),
             ("from", "2026-01-01"),
             ("to", "2026-01-31"),
+            ("q", "Yoga-Mat"),
             ("limit", "500"),
             ("cursor", "abc"),
         ])
@@ -200,6 +210,7 @@ mod tests {
             fulfillment_channel: Some("AFN".into()),
             from: Some(at("2026-01-01T00:00:00Z")),
             before: Some(at("2026-02-01T00:00:00Z")),
+            search: SearchTerms::parse("yoga-mat"),
         };
         assert_eq!(request.filter, expected);
         assert_eq!((request.limit, request.cursor.as_deref()), (500, Some("abc")));
@@ -227,7 +238,7 @@ mod tests {
             ("fulfillment_channel", "DHL"),
             ("from", "31/01/2026"),
             ("to", "2026-02-30"),
-            ("q", "mug"),
+            ("q", "--"),
             ("limit", "0"),
             ("limit", "501"),
             ("limit", "-1"),

@@ -169,6 +169,7 @@ impl OrdersPage {
         let q = &self.query;
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         for (name, value) in [
+            ("q", &q.q),
             ("platform", &q.platform),
             ("connection_id", &q.connection_id),
             ("status", &q.status),

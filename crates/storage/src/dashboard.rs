@@ -1,0 +1,141 @@
+//! The dashboard's reads: a period's figures from the rollups for its whole days and months,
+//! from the orders themselves for the part of a day at either end; and the orders waiting to ship.
+
+use crate::db::with_pool;
+use crate::{Result, Storage, Timestamp};
+
+/// Orders, units and order totals of one day, connection, status and currency (`""` for orders
+/// whose total is not known yet).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct DayFigures {
+    pub day: i64,
+    pub connection_id: i64,
+    pub platform: String,
+    pub status: String,
+    pub currency: String,
+    pub orders: i64,
+    pub units: i64,
+    pub revenue_minor: i64,
+}
+
+/// A part of a period that one read answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Span {
+    /// Whole UTC days, `[first, end)`, numbered as [`crate::day_of`] numbers them.
+    Days(i64, i64),
+    /// Whole UTC months, `[first, end)`, numbered as [`crate::month_of`] numbers them.
+    Months(i64, i64),
+    /// Purchases from the first time (included) to the second (excluded), within one UTC day.
+    Within(Timestamp, Timestamp),
+}
+
+/// Orders the seller still has to ship (unshipped or partly shipped).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenOrders {
+    pub waiting: i64,
+    /// Of those, the ones whose ship-by time is before the given time.
+    pub at_risk: i64,
+    /// The first at-risk orders, earliest ship-by first: `(order row id, external id, ship by)`.
+    pub first_at_risk: Vec<(i64, String, Timestamp)>,
+}
+
+const OPEN: &str = "status IN ('unshipped', 'partially_shipped')";
+
+impl Storage {
+    /// The figures of a span of days (a span of months is read as its days).
+    pub async fn order_figures(&self, span: Span) -> Result<Vec<DayFigures>> {
+        let (first, end) = match span {
+            Span::Days(first, end) => (first, end),
+            Span::Months(first, end) => (
+                crate::month_start(first).unwrap_or(i64::MAX),
+                crate::month_start(end).unwrap_or(i64::MAX),
+            ),
+            Span::Within(from, before) => return self.order_figures_within(from, before).await,
+        };
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT d.day, d.connection_id, c.platform, d.status, d.currency, d.orders, d.units, d.revenue_minor
+                 FROM order_daily d JOIN connections c ON c.id = d.connection_id
+                 WHERE d.day >= $1 AND d.day < $2 AND d.orders <> 0",
+            )
+            .bind(first)
+            .bind(end)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    async fn order_figures_within(&self, from: Timestamp, before: Timestamp) -> Result<Vec<DayFigures>> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT CAST($3 AS BIGINT) AS day, connection_id, platform, status, COALESCE(total_currency, '') AS currency,
+                     COUNT(*) AS orders, CAST(SUM(item_count) AS BIGINT) AS units,
+                     CAST(COALESCE(SUM(total_minor), 0) AS BIGINT) AS revenue_minor
+                 FROM orders WHERE purchased_at >= $1 AND purchased_at < $2
+                 GROUP BY connection_id, platform, status, COALESCE(total_currency, '')",
+            )
+            .bind(from)
+            .bind(before)
+            .bind(crate::day_of(from))
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// Units sold per SKU in a span, cancelled orders left out; SKUs that sold none are not listed.
+    pub async fn sku_units(&self, span: Span) -> Result<Vec<(String, i64)>> {
+        with_pool!(self, |pool| {
+            let query = match span {
+                Span::Days(first, end) => sqlx::query_as(
+                    "SELECT sku, CAST(SUM(units) AS BIGINT) FROM sku_daily WHERE day >= $1 AND day < $2
+                     GROUP BY sku HAVING SUM(units) <> 0",
+                )
+                .bind(first)
+                .bind(end),
+                Span::Months(first, end) => sqlx::query_as(
+                    "SELECT sku, CAST(SUM(units) AS BIGINT) FROM sku_monthly WHERE month >= $1 AND month < $2
+                     GROUP BY sku HAVING SUM(units) <> 0",
+                )
+                .bind(first)
+                .bind(end),
+                Span::Within(from, before) => sqlx::query_as(
+                    "SELECT i.sku, CAST(SUM(i.quantity) AS BIGINT) FROM orders o JOIN order_items i ON i.order_id = o.id
+                     WHERE o.purchased_at >= $1 AND o.purchased_at < $2 AND o.status <> 'cancelled'
+                         AND i.sku IS NOT NULL
+                     GROUP BY i.sku HAVING SUM(i.quantity) <> 0",
+                )
+                .bind(from)
+                .bind(before),
+            };
+            Ok(query.fetch_all(pool).await?)
+        })
+    }
+
+    /// Orders waiting to ship, and those whose ship-by time is before `risk_before`.
+    pub async fn open_orders(&self, risk_before: Timestamp, listed: u32) -> Result<OpenOrders> {
+        with_pool!(self, |pool| {
+            let waiting = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM orders WHERE {OPEN}")))
+                .fetch_one(pool)
+                .await?;
+            let at_risk = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM orders WHERE {OPEN} AND ship_by_at < $1"
+            )))
+            .bind(risk_before)
+            .fetch_one(pool)
+            .await?;
+            let first_at_risk = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT id, external_id, ship_by_at FROM orders WHERE {OPEN} AND ship_by_at < $1
+                 ORDER BY ship_by_at, id LIMIT $2"
+            )))
+            .bind(risk_before)
+            .bind(i64::from(listed))
+            .fetch_all(pool)
+            .await?;
+            Ok(OpenOrders {
+                waiting,
+                at_risk,
+                first_at_risk,
+            })
+        })
+    }
+}
