@@ -4,18 +4,23 @@
 use crate::db::with_pool;
 use crate::{Result, Storage, Timestamp};
 
-/// Orders, units and order totals of one day, connection, status and currency (`""` for orders
-/// whose total is not known yet).
+/// Orders, units and the totals of the orders not cancelled, of one day, platform and currency
+/// (`""` for orders whose total is not known yet).
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct DayFigures {
     pub day: i64,
-    pub connection_id: i64,
     pub platform: String,
-    pub status: String,
     pub currency: String,
     pub orders: i64,
     pub units: i64,
     pub revenue_minor: i64,
+}
+
+/// A span's figures: by day, platform and currency; and orders by status.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub days: Vec<DayFigures>,
+    pub statuses: Vec<(String, i64)>,
 }
 
 /// A part of a period that one read answers.
@@ -42,8 +47,8 @@ pub struct OpenOrders {
 const OPEN: &str = "status IN ('unshipped', 'partially_shipped')";
 
 impl Storage {
-    /// The figures of a span of days (a span of months is read as its days).
-    pub async fn order_figures(&self, span: Span) -> Result<Vec<DayFigures>> {
+    /// The figures of a span (a span of months is read as its days).
+    pub async fn order_figures(&self, span: Span) -> Result<Figures> {
         let (first, end) = match span {
             Span::Days(first, end) => (first, end),
             Span::Months(first, end) => (
@@ -53,32 +58,53 @@ impl Storage {
             Span::Within(from, before) => return self.order_figures_within(from, before).await,
         };
         with_pool!(self, |pool| {
-            Ok(sqlx::query_as(
-                "SELECT d.day, d.connection_id, c.platform, d.status, d.currency, d.orders, d.units, d.revenue_minor
+            let days = sqlx::query_as(
+                "SELECT d.day, c.platform, d.currency, CAST(SUM(d.orders) AS BIGINT) AS orders,
+                     CAST(SUM(d.units) AS BIGINT) AS units,
+                     CAST(SUM(CASE WHEN d.status <> 'cancelled' THEN d.revenue_minor ELSE 0 END) AS BIGINT) AS revenue_minor
                  FROM order_daily d JOIN connections c ON c.id = d.connection_id
-                 WHERE d.day >= $1 AND d.day < $2 AND d.orders <> 0",
+                 WHERE d.day >= $1 AND d.day < $2
+                 GROUP BY d.day, c.platform, d.currency HAVING SUM(d.orders) <> 0",
             )
             .bind(first)
             .bind(end)
             .fetch_all(pool)
-            .await?)
+            .await?;
+            let statuses = sqlx::query_as(
+                "SELECT status, CAST(SUM(orders) AS BIGINT) FROM order_daily WHERE day >= $1 AND day < $2
+                 GROUP BY status HAVING SUM(orders) <> 0",
+            )
+            .bind(first)
+            .bind(end)
+            .fetch_all(pool)
+            .await?;
+            Ok(Figures { days, statuses })
         })
     }
 
-    async fn order_figures_within(&self, from: Timestamp, before: Timestamp) -> Result<Vec<DayFigures>> {
+    async fn order_figures_within(&self, from: Timestamp, before: Timestamp) -> Result<Figures> {
         with_pool!(self, |pool| {
-            Ok(sqlx::query_as(
-                "SELECT CAST($3 AS BIGINT) AS day, connection_id, platform, status, COALESCE(total_currency, '') AS currency,
+            let days = sqlx::query_as(
+                "SELECT CAST($3 AS BIGINT) AS day, platform, COALESCE(total_currency, '') AS currency,
                      COUNT(*) AS orders, CAST(SUM(item_count) AS BIGINT) AS units,
-                     CAST(COALESCE(SUM(total_minor), 0) AS BIGINT) AS revenue_minor
+                     CAST(SUM(CASE WHEN status <> 'cancelled' THEN COALESCE(total_minor, 0) ELSE 0 END) AS BIGINT)
+                         AS revenue_minor
                  FROM orders WHERE purchased_at >= $1 AND purchased_at < $2
-                 GROUP BY connection_id, platform, status, COALESCE(total_currency, '')",
+                 GROUP BY platform, COALESCE(total_currency, '')",
             )
             .bind(from)
             .bind(before)
             .bind(crate::day_of(from))
             .fetch_all(pool)
-            .await?)
+            .await?;
+            let statuses = sqlx::query_as(
+                "SELECT status, COUNT(*) FROM orders WHERE purchased_at >= $1 AND purchased_at < $2 GROUP BY status",
+            )
+            .bind(from)
+            .bind(before)
+            .fetch_all(pool)
+            .await?;
+            Ok(Figures { days, statuses })
         })
     }
 

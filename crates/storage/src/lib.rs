@@ -24,7 +24,7 @@ mod timestamp;
 mod users;
 
 pub use connections::{Connection, ConnectionStatus, NewConnection, StoredSecret};
-pub use dashboard::{DayFigures, OpenOrders, Span};
+pub use dashboard::{DayFigures, Figures, OpenOrders, Span};
 pub use db::{Backend, Storage, Transaction};
 pub use error::StorageError;
 pub use inventory::StoredStock;

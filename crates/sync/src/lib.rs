@@ -27,7 +27,7 @@ use std::time::Duration;
 use javelin_core::Clock;
 use javelin_core::connections::CredentialStore;
 use javelin_marketplaces::Connectors;
-use javelin_storage::{JobOrigin, JobState, Storage, StorageError, SyncJob, SyncKind};
+use javelin_storage::{JobOrigin, JobState, Storage, StorageError, SyncJob, SyncKind, Timestamp};
 use tokio::sync::{Notify, broadcast};
 
 pub use crate::health::{Health, KindHealth};
@@ -169,6 +169,11 @@ impl Sync {
     /// Every change of every job this instance makes, from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<JobEvent> {
         self.inner.events.subscribe()
+    }
+
+    /// The time by the engine's clock.
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
     }
 
     /// The rate the engine paces an operation of a connection at now (calls a second).

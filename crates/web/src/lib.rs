@@ -7,6 +7,7 @@
 mod api;
 mod assets;
 mod auth;
+mod charts;
 mod cookies;
 mod csrf;
 mod error;
@@ -14,6 +15,7 @@ mod extract;
 mod flash;
 mod metrics;
 mod ops;
+mod overview;
 mod pages;
 mod routes;
 

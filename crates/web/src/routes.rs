@@ -9,7 +9,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::pages::{catalog, connections, sync};
+use crate::pages::{catalog, connections, dashboard, sync};
 use crate::{AppState, api, assets, auth, csrf, flash, metrics, ops, pages};
 
 /// Who may call a route.
@@ -64,7 +64,7 @@ fn page_routes() -> Vec<Route> {
         route(Public, M::GET, "/login", auth::login_page),
         route(Public, M::POST, "/login", auth::login),
         route(SignedIn, M::POST, "/logout", auth::logout),
-        route(SignedIn, M::GET, "/", pages::dashboard),
+        route(SignedIn, M::GET, "/", dashboard::page),
         route(SignedIn, M::GET, "/orders", catalog::orders),
         route(SignedIn, M::GET, "/orders/{id}", catalog::order),
         route(SignedIn, M::POST, "/orders/sync", sync::sync_all_orders),
@@ -147,6 +147,7 @@ fn api_routes() -> Vec<Route> {
         route(SignedIn, M::GET, "/orders.csv", api::orders::orders_csv),
         route(SignedIn, M::GET, "/orders/{id}", api::orders::order),
         route(SignedIn, M::GET, "/inventory", api::sync::inventory),
+        route(SignedIn, M::GET, "/dashboard", api::dashboard::dashboard),
     ]
 }
 

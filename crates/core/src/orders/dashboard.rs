@@ -4,8 +4,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use javelin_model::{Money, OrderStatus};
-use javelin_storage::{DayFigures, Span, Storage, StorageError, Timestamp, day_of, day_start, month_of, month_start};
+use javelin_model::Money;
+use javelin_storage::{
+    DayFigures, Figures, Span, Storage, StorageError, Timestamp, day_of, day_start, month_of, month_start,
+};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
 
@@ -202,6 +204,8 @@ pub struct StatusFigures {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DayRow {
+    #[serde(skip)]
+    pub day: i64,
     /// `YYYY-MM-DD`, UTC.
     pub date: String,
     pub platform: String,
@@ -236,7 +240,7 @@ struct Revenue(BTreeMap<String, i64>);
 
 impl Revenue {
     fn add(&mut self, figures: &DayFigures) {
-        if !figures.currency.is_empty() && figures.status != OrderStatus::Cancelled.code() {
+        if !figures.currency.is_empty() {
             *self.0.entry(figures.currency.clone()).or_default() += figures.revenue_minor;
         }
     }
@@ -260,9 +264,11 @@ pub fn date_of(day: i64) -> String {
 
 /// Reads a period's figures.
 pub(crate) async fn dashboard(storage: &Storage, period: Period, now: Timestamp) -> Result<Dashboard, StorageError> {
-    let mut figures = Vec::new();
+    let mut figures = Figures::default();
     for span in spans(period.from, period.before, false) {
-        figures.extend(storage.order_figures(span).await?);
+        let read = storage.order_figures(span).await?;
+        figures.days.extend(read.days);
+        figures.statuses.extend(read.statuses);
     }
     let mut skus: HashMap<String, i64> = HashMap::new();
     for span in spans(period.from, period.before, true) {
@@ -276,18 +282,19 @@ pub(crate) async fn dashboard(storage: &Storage, period: Period, now: Timestamp)
     let mut by_platform: BTreeMap<String, (i64, Revenue)> = BTreeMap::new();
     let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
     let mut by_day: BTreeMap<(i64, String), (i64, Revenue)> = BTreeMap::new();
-    for row in &figures {
-        let platform = row.platform.clone();
+    for row in &figures.days {
         orders += row.orders;
         units += row.units;
         revenue.add(row);
-        let entry = by_platform.entry(platform.clone()).or_default();
+        let entry = by_platform.entry(row.platform.clone()).or_default();
         entry.0 += row.orders;
         entry.1.add(row);
-        *by_status.entry(row.status.clone()).or_default() += row.orders;
-        let day = by_day.entry((row.day, platform)).or_default();
+        let day = by_day.entry((row.day, row.platform.clone())).or_default();
         day.0 += row.orders;
         day.1.add(row);
+    }
+    for (status, orders) in figures.statuses {
+        *by_status.entry(status).or_default() += orders;
     }
     let mut top_skus: Vec<SkuUnits> = skus
         .into_iter()
@@ -321,6 +328,7 @@ pub(crate) async fn dashboard(storage: &Storage, period: Period, now: Timestamp)
             .into_iter()
             .filter(|(_, (orders, _))| *orders != 0)
             .map(|((day, platform), (orders, revenue))| DayRow {
+                day,
                 date: date_of(day),
                 platform,
                 orders,

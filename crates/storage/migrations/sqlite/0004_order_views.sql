@@ -14,6 +14,8 @@ SELECT ((o.purchased_at / 1000000) << 32) | o.id, o.external_id || ' ' || COALES
     FROM order_items i WHERE i.order_id = o.id), '')
 FROM orders o;
 
+-- The rollups are WITHOUT ROWID: a period is read as a range of the primary key, rows and all.
+
 -- Orders, units and order totals per UTC day of purchase (days since 1970-01-01), connection,
 -- status and currency ('' while a total is unknown).
 CREATE TABLE order_daily (
@@ -25,7 +27,7 @@ CREATE TABLE order_daily (
     units INTEGER NOT NULL,
     revenue_minor INTEGER NOT NULL,
     PRIMARY KEY (day, connection_id, status, currency)
-);
+) WITHOUT ROWID;
 INSERT INTO order_daily (day, connection_id, status, currency, orders, units, revenue_minor)
 SELECT purchased_at / 86400000000, connection_id, status, COALESCE(total_currency, ''), COUNT(*),
     SUM(item_count), COALESCE(SUM(total_minor), 0)
@@ -37,7 +39,7 @@ CREATE TABLE sku_daily (
     sku TEXT NOT NULL,
     units INTEGER NOT NULL,
     PRIMARY KEY (day, sku)
-);
+) WITHOUT ROWID;
 INSERT INTO sku_daily (day, sku, units)
 SELECT o.purchased_at / 86400000000, i.sku, SUM(i.quantity)
 FROM orders o JOIN order_items i ON i.order_id = o.id
@@ -50,7 +52,7 @@ CREATE TABLE sku_monthly (
     sku TEXT NOT NULL,
     units INTEGER NOT NULL,
     PRIMARY KEY (month, sku)
-);
+) WITHOUT ROWID;
 INSERT INTO sku_monthly (month, sku, units)
 SELECT CAST(strftime('%Y', o.purchased_at / 1000000, 'unixepoch') AS INTEGER) * 12
     + CAST(strftime('%m', o.purchased_at / 1000000, 'unixepoch') AS INTEGER) - 1, i.sku, SUM(i.quantity)

@@ -87,14 +87,18 @@ impl ConnectionsPage {
         credential_label(field)
     }
 
-    /// The badge of a status, in the guide's words, and its CSS class.
     fn badge(&self, status: &ConnectionStatus) -> (&'static str, &'static str) {
-        match status {
-            ConnectionStatus::Connected => ("connected", "Connected"),
-            ConnectionStatus::Incomplete => ("incomplete", "Incomplete Configuration"),
-            ConnectionStatus::Error => ("error", "Connection Error"),
-            ConnectionStatus::NotConnected => ("not_connected", "Not Connected"),
-        }
+        connection_badge(status)
+    }
+}
+
+/// The badge of a status, in the guide's words, and its CSS class.
+pub(crate) fn connection_badge(status: &ConnectionStatus) -> (&'static str, &'static str) {
+    match status {
+        ConnectionStatus::Connected => ("connected", "Connected"),
+        ConnectionStatus::Incomplete => ("incomplete", "Incomplete Configuration"),
+        ConnectionStatus::Error => ("error", "Connection Error"),
+        ConnectionStatus::NotConnected => ("not_connected", "Not Connected"),
     }
 }
 

@@ -2,11 +2,8 @@
 
 pub(crate) mod catalog;
 pub(crate) mod connections;
+pub(crate) mod dashboard;
 pub(crate) mod sync;
-
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::Extension;
 
 use crate::assets;
 use crate::auth::{Identity, Via};
@@ -67,18 +64,6 @@ impl Layout {
             label,
             current: section == self.section,
         })
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "dashboard.html")]
-pub(crate) struct DashboardPage {
-    layout: Layout,
-}
-
-pub(crate) async fn dashboard(identity: Identity, Extension(flash): Extension<Flash>) -> DashboardPage {
-    DashboardPage {
-        layout: Layout::new(Section::Dashboard, identity, flash),
     }
 }
 
