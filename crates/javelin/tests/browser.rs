@@ -569,7 +569,13 @@ async fn sync_now_shows_progress_then_the_orders_and_stock() {
         .for_element(Locator::Css("table.inventory tbody tr"))
         .await
         .expect("the stock table");
-    let held = app.db.storage.list_stock(None, 50, None).await.expect("stock").len();
+    let held = app
+        .db
+        .storage
+        .list_stock(&javelin_storage::StockFilter::default(), 50, None)
+        .await
+        .expect("stock")
+        .len();
     let shown = c
         .find_all(Locator::Css("table.inventory tbody tr"))
         .await

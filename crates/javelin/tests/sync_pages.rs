@@ -244,7 +244,7 @@ javelin_storage::backend_tests! {
 
         let stock = app.get("/inventory").await.text().await.expect("page");
         let rows = stock.matches("data-sku=").count();
-        let held = app.db.storage.list_stock(None, 500, None).await.expect("stock").len();
+        let held = app.db.storage.list_stock(&javelin_storage::StockFilter::default(), 500, None).await.expect("stock").len();
         assert_eq!(rows, held.min(50));
         assert!(stock.contains("Amazon (FBA)"), "where it is held");
     }

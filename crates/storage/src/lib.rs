@@ -9,6 +9,7 @@ mod connections;
 mod db;
 mod error;
 mod inventory;
+mod inventory_lists;
 mod oauth_states;
 mod orders;
 mod platforms;
@@ -24,6 +25,7 @@ pub use connections::{Connection, ConnectionStatus, NewConnection, StoredSecret}
 pub use db::{Backend, Storage, Transaction};
 pub use error::StorageError;
 pub use inventory::StoredStock;
+pub use inventory_lists::{DEFAULT_THRESHOLD, SkuStock, StockCursor, StockFilter};
 pub use oauth_states::{OAuthState, StateLookup};
 pub use orders::{ExportedOrder, OrderCursor, OrderFilter, StatusChange, StoredItem, StoredOrder, UpsertSummary};
 pub use platforms::{NewPlatform, Platform};

@@ -9,7 +9,9 @@ pub use self::export::ExportError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use javelin_model::{Money, OrderStatus};
-use javelin_storage::{OrderCursor, OrderFilter, Storage, StorageError, StoredOrder, StoredStock, Timestamp};
+use javelin_storage::{
+    OrderCursor, OrderFilter, StockCursor, StockFilter, Storage, StorageError, StoredOrder, StoredStock, Timestamp,
+};
 use serde::Serialize;
 
 pub use self::query::{FULFILLMENT_CHANNELS, MAX_PAGE, OrderQuery, OrderRequest};
@@ -293,12 +295,19 @@ impl Catalog {
             Some(cursor) => {
                 let text = decode(cursor)?;
                 let (id, sku) = text.split_once(':').ok_or(QueryError::BadCursor)?;
-                Some((sku.to_owned(), id.parse().map_err(|_| QueryError::BadCursor)?))
+                let id = id.parse().map_err(|_| QueryError::BadCursor)?;
+                Some(StockCursor {
+                    sku: sku.to_owned(),
+                    id,
+                })
             }
             None => None,
         };
         let limit = limit.clamp(1, MAX_PAGE);
-        let rows = self.storage.list_stock(connection_id, limit, after).await?;
+        let rows = self
+            .storage
+            .list_stock(&StockFilter::connection(connection_id), limit, after)
+            .await?;
         let next_cursor = (rows.len() == limit as usize)
             .then(|| rows.last().map(|last| encode(&format!("{}:{}", last.id, last.sku))))
             .flatten();
