@@ -146,7 +146,14 @@ fn api_routes() -> Vec<Route> {
         route(SignedIn, M::GET, "/orders", api::orders::orders),
         route(SignedIn, M::GET, "/orders.csv", api::orders::orders_csv),
         route(SignedIn, M::GET, "/orders/{id}", api::orders::order),
-        route(SignedIn, M::GET, "/inventory", api::sync::inventory),
+        route(SignedIn, M::GET, "/inventory", api::inventory::inventory),
+        route(SignedIn, M::GET, "/inventory.csv", api::inventory::inventory_csv),
+        route(
+            SignedIn,
+            M::PUT,
+            "/inventory/{sku}/threshold",
+            api::inventory::set_threshold,
+        ),
     ]
 }
 

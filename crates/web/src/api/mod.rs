@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, for scripts: bearer token or browser session, answers and
 //! errors in JSON.
 
+pub(crate) mod inventory;
 pub(crate) mod orders;
 pub(crate) mod sync;
 

@@ -9,8 +9,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use javelin_core::connections::FieldErrors;
-use javelin_core::orders::{FULFILLMENT_CHANNELS, OrderDetail, OrderQuery, OrderView, Page, QueryError, StockView};
+use javelin_core::inventory::StockView;
+use javelin_core::orders::{FULFILLMENT_CHANNELS, OrderDetail, OrderQuery, OrderView, Page, QueryError};
 use javelin_model::{OrderStatus, Platform};
+use javelin_storage::StockFilter;
 use serde::Deserialize;
 
 use crate::AppState;
@@ -315,9 +317,11 @@ pub(crate) async fn inventory(
     Query(query): Query<PageQuery>,
 ) -> Result<InventoryPage, PageError> {
     let accounts = Accounts::load(&state, query.connection()).await?;
+    let filter = StockFilter::connection(accounts.chosen);
     let page = fetch_page(query.cursor(), |cursor| {
-        let catalog = state.catalog.clone();
-        async move { catalog.stock(accounts.chosen, PAGE, cursor.as_deref()).await }
+        let inventory = state.inventory.clone();
+        let filter = filter.clone();
+        async move { inventory.stock(&filter, PAGE, cursor.as_deref()).await }
     })
     .await?;
     Ok(InventoryPage {
