@@ -1,13 +1,14 @@
-//! Stock as a script reads it: `GET /api/v1/inventory` with its filters, its CSV, thresholds by
-//! `PUT`.
+//! Stock as a script reads it (`GET /api/v1/inventory`, its CSV, thresholds by `PUT`) and as a
+//! seller does on the Inventory page: one row per SKU, search, low stock, thresholds.
 
 mod common;
 
 use std::collections::BTreeSet;
 
-use common::{TestApp, api_client};
+use common::{TestApp, api_client, flash_of, location};
 use javelin_model::StockLevel;
 use javelin_storage::Timestamp;
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn level(sku: &str, location: &str, available: i64) -> StockLevel {
@@ -109,6 +110,42 @@ fn skus_of(rows: &[Value]) -> BTreeSet<String> {
     rows.iter()
         .map(|row| row["sku"].as_str().expect("sku").to_owned())
         .collect()
+}
+
+/// The SKUs a page of the Inventory page shows, top to bottom.
+fn shown(html: &str) -> Vec<String> {
+    html.split("<tr data-sku=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().expect("sku").to_owned())
+        .collect()
+}
+
+/// The low SKUs a page shows: rows marked low, with the badge that says so.
+fn shown_low(html: &str) -> Vec<String> {
+    html.split("<tr data-sku=\"")
+        .skip(1)
+        .filter(|row| {
+            let row = row.split("</tr>").next().expect("row");
+            let marked = row.contains("class=\"low\"");
+            assert_eq!(
+                marked,
+                row.contains("Low stock</span>"),
+                "the class and the badge agree: {row}"
+            );
+            marked
+        })
+        .map(|rest| rest.split('"').next().expect("sku").to_owned())
+        .collect()
+}
+
+/// The `href` of the link with `rel="next"`, unescaped.
+fn next_link(html: &str) -> Option<String> {
+    let head = html
+        .split(" rel=\"next\"")
+        .next()
+        .filter(|head| head.len() < html.len())?;
+    let href = head.rsplit("href=\"").next()?.trim_end_matches('"');
+    Some(common::unescape(href))
 }
 
 javelin_storage::backend_tests! {
@@ -235,5 +272,85 @@ javelin_storage::backend_tests! {
         assert_eq!(response.status(), 422);
         let body: Value = response.json().await.expect("JSON");
         assert!(body["fields"]["low_stock"].is_string(), "{body}");
+    }
+
+    async fn the_inventory_page_shows_a_row_per_sku_filters_and_sets_thresholds(db) {
+        let (app, _, flipkart) = start(db).await;
+        app.login_admin().await;
+
+        // 61 SKUs: a page of 50, then the rest, each once, with the low ones marked.
+        let first = app.get("/inventory").await.text().await.expect("page");
+        let mut seen = shown(&first);
+        assert_eq!(seen.len(), 50);
+        let mut low = shown_low(&first);
+        let next = next_link(&first).expect("a next page");
+        assert!(next.starts_with("/inventory?cursor="), "{next}");
+        let second = app.get(&next).await.text().await.expect("page");
+        seen.extend(shown(&second));
+        low.extend(shown_low(&second));
+        assert!(next_link(&second).is_none());
+        let mut all: Vec<String> = (0..60).map(|n| format!("S-{n:03}")).chain(["MUG-RED".to_owned()]).collect();
+        all.sort();
+        assert_eq!(seen, all, "each SKU once, in order");
+        let expected_low: Vec<String> = all.iter().filter(|sku| sku.as_str() == "MUG-RED" || total(sku[2..].parse().expect("n")) <= 5).cloned().collect();
+        assert_eq!(low, expected_low);
+        // S-012: 4 at FBA (reserved 1, inbound 2), 2 at FBM, 1 at Flipkart: 7 in all, not low.
+        let row = first.split("<tr data-sku=\"S-012\"").nth(1).and_then(|rest| rest.split("</tr>").next()).expect("S-012");
+        let figures: Vec<&str> = row.split("<td class=\"num").skip(1).map(|cell| cell.split('>').nth(1).and_then(|text| text.split('<').next()).expect("figure").trim()).collect();
+        assert_eq!(figures, ["4", "1", "2", "2", "1", "7"], "FBA available, reserved, inbound; FBM; Flipkart; total");
+        assert!(first.contains("href=\"/api/v1/inventory.csv\""), "Export CSV");
+
+        // Low stock only, and a search; the filters stay in the export link.
+        let html = app.get("/inventory?low_stock=true").await.text().await.expect("page");
+        assert_eq!(shown(&html), expected_low);
+        assert_eq!(shown_low(&html), expected_low);
+        assert!(html.contains(r#"name="low_stock" type="checkbox" value="true" checked"#));
+        assert!(html.contains("href=\"/api/v1/inventory.csv?low_stock=true\""));
+        let html = app.get("/inventory?q=Coffee").await.text().await.expect("page");
+        assert_eq!(shown(&html), ["MUG-RED"]);
+        assert!(html.contains(r#"value="Coffee""#), "the search is shown again");
+        let html = app.get(&format!("/inventory?q=s-01&connection_id={flipkart}")).await.text().await.expect("page");
+        assert_eq!(shown(&html), ["S-010", "S-012", "S-014", "S-016", "S-018"]);
+        let html = app.get("/inventory?q=nothing+like+it").await.text().await.expect("page");
+        assert!(html.contains("No SKU matches these filters"));
+
+        for (query, param) in [("low_stock=maybe", "low_stock"), ("cursor=bogus", "cursor"), ("connection_id=x", "connection_id"), (&format!("q={}", "y".repeat(201)), "q")] {
+            let page = app.get(&format!("/inventory?{query}")).await;
+            assert_eq!(page.status(), 422, "{query}");
+            let html = page.text().await.expect("page");
+            assert!(html.contains(&format!(r#"<li data-param="{param}">"#)), "{query}: {html}");
+            assert!(shown(&html).is_empty());
+            assert!(!html.contains("inventory.csv"), "no export of filters that cannot be used");
+        }
+
+        // The threshold form of a row: saved, and back to the same view.
+        let token = app.csrf_token("/inventory?q=mug").await;
+        let back = "?q=mug&low_stock=true";
+        let response = app.post_form("/inventory/thresholds", &[("csrf_token", &token), ("sku", "MUG-RED"), ("threshold", "2"), ("back", back)]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/inventory?q=mug&low_stock=true");
+        let html = app.get(location(&response)).await.text().await.expect("page");
+        assert_eq!(flash_of(&html), "Low-stock threshold of MUG-RED set to 2.");
+        assert!(shown(&html).is_empty(), "4 is no longer low");
+        let html = app.get("/inventory?q=mug").await.text().await.expect("page");
+        assert!(html.contains(r#"name="threshold" type="number" min="0" max="1000000" step="1" required value="2""#), "{html}");
+        assert!(shown_low(&html).is_empty());
+
+        for bad in ["-1", "1000001", "lots", ""] {
+            let response = app.post_form("/inventory/thresholds", &[("csrf_token", &token), ("sku", "MUG-RED"), ("threshold", bad), ("back", "?q=mug")]).await;
+            assert_eq!(location(&response), "/inventory?q=mug");
+            let html = app.get("/inventory?q=mug").await.text().await.expect("page");
+            assert_eq!(flash_of(&html), "The low-stock threshold of MUG-RED must be a whole number from 0 to 1000000.", "{bad:?}");
+            assert!(html.contains(r#"required value="2""#), "unchanged");
+        }
+        // Only the page's own parameters go back into the address.
+        let response = app.post_form("/inventory/thresholds", &[("csrf_token", &token), ("sku", "MUG-RED"), ("threshold", "6"), ("back", "?q=a&next=https://evil.example/")]).await;
+        assert_eq!(location(&response), "/inventory?q=a");
+        let response = app.post_form("/inventory/thresholds", &[("csrf_token", &token), ("sku", "MUG-RED"), ("threshold", "6"), ("back", "https://evil.example/")]).await;
+        assert_eq!(location(&response), "/inventory");
+        let response = app.post_form("/inventory/thresholds", &[("sku", "MUG-RED"), ("threshold", "1")]).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "no form token, no change");
+        let html = app.get("/inventory?low_stock=true&q=mug").await.text().await.expect("page");
+        assert_eq!(shown_low(&html), ["MUG-RED"], "threshold 6 from the last good form");
     }
 }

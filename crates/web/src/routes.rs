@@ -9,7 +9,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::pages::{catalog, connections, sync};
+use crate::pages::{catalog, connections, inventory, sync};
 use crate::{AppState, api, assets, auth, csrf, flash, metrics, ops, pages};
 
 /// Who may call a route.
@@ -68,7 +68,8 @@ fn page_routes() -> Vec<Route> {
         route(SignedIn, M::GET, "/orders", catalog::orders),
         route(SignedIn, M::GET, "/orders/{id}", catalog::order),
         route(SignedIn, M::POST, "/orders/sync", sync::sync_all_orders),
-        route(SignedIn, M::GET, "/inventory", catalog::inventory),
+        route(SignedIn, M::GET, "/inventory", inventory::page),
+        route(SignedIn, M::POST, "/inventory/thresholds", inventory::set_threshold),
         route(SignedIn, M::POST, "/inventory/sync", sync::sync_all_inventory),
         route(
             Public,

@@ -2,6 +2,7 @@
 
 pub(crate) mod catalog;
 pub(crate) mod connections;
+pub(crate) mod inventory;
 pub(crate) mod sync;
 
 use askama::Template;
