@@ -5,6 +5,7 @@
 pub mod accounts;
 mod clock;
 pub mod connections;
+pub mod inventory;
 pub mod orders;
 pub mod platforms;
 mod tokens;
@@ -13,5 +14,6 @@ pub mod vault;
 pub use accounts::{AccountError, Accounts, LoginError, NewSessionToken};
 pub use clock::{Clock, ManualClock};
 pub use connections::{Connections, PlatformCard};
+pub use inventory::Inventory;
 pub use javelin_storage::ConnectionStatus;
 pub use orders::Catalog;

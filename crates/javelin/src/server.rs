@@ -72,6 +72,7 @@ impl Server {
             clock.clone(),
             config.sync.clone(),
         );
+        let inventory = javelin_core::Inventory::new(storage.clone(), clock.clone());
         let connections = Connections::new(
             store,
             connectors,
@@ -84,6 +85,7 @@ impl Server {
         };
         let state = AppState {
             catalog: javelin_core::Catalog::new(storage.clone()),
+            inventory,
             storage,
             accounts,
             connections,

@@ -86,7 +86,7 @@ javelin_storage::backend_tests! {
         storage.enqueue_job(id, SyncKind::Inventory, JobOrigin::Seller, app.clock.now()).await.expect("enqueue");
         let first = survivor.run_next(&stop).await.expect("run").expect("ran");
         assert_eq!(first.state, JobState::Succeeded, "{first:?}");
-        let held = fba_rows(&storage.list_stock(Some(id), 500, None).await.expect("stock"));
+        let held = fba_rows(&storage.list_stock(&javelin_storage::StockFilter::connection(Some(id)), 500, None).await.expect("stock"));
         assert!(held > 100, "several pages of FBA stock: {held}");
 
         // An instance died after its first FBA page; the page token it left is a minute old,
@@ -106,7 +106,7 @@ javelin_storage::backend_tests! {
         app.clock.advance(time::Duration::minutes(3));
         let resumed = survivor.run_next(&stop).await.expect("run").expect("taken over");
         assert_eq!((resumed.state, resumed.attempts, resumed.error.as_deref()), (JobState::Succeeded, 2, None), "{resumed:?}");
-        let rows = storage.list_stock(Some(id), 500, None).await.expect("stock");
+        let rows = storage.list_stock(&javelin_storage::StockFilter::connection(Some(id)), 500, None).await.expect("stock");
         assert_eq!(fba_rows(&rows), held, "nothing pruned, nothing missing");
         let started = resumed.started_at.expect("started");
         assert!(rows.iter().all(|row| row.synced_at >= started), "every level read again from the first page");

@@ -52,13 +52,13 @@ javelin_storage::backend_tests! {
             assert!(statuses.contains(&status), "{status:?} among {statuses:?}");
         }
         assert_eq!(currencies, BTreeSet::from(["CAD", "EUR", "GBP", "INR", "MXN", "USD"]));
-        let stock = storage.list_stock(None, 100_000, None).await.expect("stock");
+        let stock = storage.list_stock(&javelin_storage::StockFilter::default(), 100_000, None).await.expect("stock");
         let skus: BTreeSet<&str> = stock.iter().map(|level| level.sku.as_str()).collect();
         assert!(skus.len() > 2_500, "{} SKUs", skus.len());
 
         seed(&db, 3000);
         assert_eq!(storage.count_orders(None).await.expect("count"), 3000, "the same orders, not new ones");
         assert_eq!(storage.list_connections().await.expect("connections").len(), 3);
-        assert_eq!(storage.list_stock(None, 100_000, None).await.expect("stock").len(), stock.len());
+        assert_eq!(storage.list_stock(&javelin_storage::StockFilter::default(), 100_000, None).await.expect("stock").len(), stock.len());
     }
 }

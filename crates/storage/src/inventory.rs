@@ -1,13 +1,14 @@
 //! Stock levels: one row per connection, marketplace, SKU and place, replaced by each read.
+//! How they are read back (per row or per SKU, filtered) is in `inventory_lists`.
 
 use javelin_model::StockLevel;
 
-use crate::db::{with_pool, with_tx};
-use crate::{Result, Storage, Timestamp, Transaction};
+use crate::db::with_tx;
+use crate::{Result, Timestamp, Transaction};
 
 const ROWS_PER_STATEMENT: usize = 1000;
 
-/// A stock level as stored.
+/// A stock level as stored, with what its SKU has across every connection.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredStock {
     pub id: i64,
@@ -24,6 +25,17 @@ pub struct StoredStock {
     pub unfulfillable: i64,
     pub remote_updated_at: Option<Timestamp>,
     pub synced_at: Timestamp,
+    /// The SKU's low-stock threshold.
+    pub threshold: i64,
+    /// The stock available of the SKU across every active connection.
+    pub sku_available: i64,
+}
+
+impl StoredStock {
+    /// Whether the SKU this row belongs to is low on stock.
+    pub fn low_stock(&self) -> bool {
+        self.sku_available <= self.threshold
+    }
 }
 
 impl Transaction {
@@ -85,40 +97,6 @@ impl Transaction {
             .execute(&mut *conn)
             .await?;
             Ok(done.rows_affected())
-        })
-    }
-}
-
-impl Storage {
-    /// Stock rows by SKU then id, `limit` at a time after the row `after`; of one connection
-    /// or all active ones.
-    pub async fn list_stock(
-        &self,
-        connection_id: Option<i64>,
-        limit: u32,
-        after: Option<(String, i64)>,
-    ) -> Result<Vec<StoredStock>> {
-        with_pool!(self, |pool| {
-            let mut query = sqlx::QueryBuilder::new(
-                "SELECT i.id, i.connection_id, c.platform, i.marketplace_id, i.sku, i.location, i.product_id,
-                     i.title, i.available, i.reserved, i.inbound, i.unfulfillable, i.remote_updated_at, i.synced_at
-                 FROM inventory_items i JOIN connections c ON c.id = i.connection_id WHERE c.active = TRUE",
-            );
-            if let Some(connection_id) = connection_id {
-                query.push(" AND i.connection_id = ").push_bind(connection_id);
-            }
-            if let Some((sku, id)) = after {
-                query
-                    .push(" AND (i.sku > ")
-                    .push_bind(sku.clone())
-                    .push(" OR (i.sku = ")
-                    .push_bind(sku)
-                    .push(" AND i.id > ")
-                    .push_bind(id)
-                    .push("))");
-            }
-            query.push(" ORDER BY i.sku, i.id LIMIT ").push_bind(i64::from(limit));
-            Ok(query.build_query_as().fetch_all(pool).await?)
         })
     }
 }

@@ -3,7 +3,8 @@
 
 use javelin_model::{Order, OrderStatus, StockLevel};
 use javelin_storage::{
-    JobOrigin, JobState, OrderCursor, OrderFilter, PageProgress, Schedule, SyncKind, Timestamp, UpsertSummary,
+    JobOrigin, JobState, OrderCursor, OrderFilter, PageProgress, Schedule, StockCursor, StockFilter, SyncKind,
+    Timestamp, UpsertSummary,
 };
 use time::Duration;
 
@@ -302,10 +303,10 @@ javelin_storage::backend_tests! {
         tx.upsert_stock(id, &[level("A", "fba", 4)], second).await.expect("stock");
         assert_eq!(tx.prune_stock(id, "ATVPDKIKX0DER", Some("fba"), second).await.expect("prune"), 1);
         tx.commit().await.expect("commit");
-        let rows: Vec<(String, String, i64)> = db.storage.list_stock(Some(id), 10, None).await.expect("list").into_iter().map(|s| (s.sku, s.location, s.available)).collect();
+        let rows: Vec<(String, String, i64)> = db.storage.list_stock(&StockFilter::connection(Some(id)), 10, None).await.expect("list").into_iter().map(|s| (s.sku, s.location, s.available)).collect();
         assert_eq!(rows, [("A".to_owned(), "fba".to_owned(), 4), ("A".to_owned(), "fbm".to_owned(), 7)]);
-        let first_page = db.storage.list_stock(Some(id), 1, None).await.expect("page");
-        let rest = db.storage.list_stock(Some(id), 10, Some((first_page[0].sku.clone(), first_page[0].id))).await.expect("page");
+        let first_page = db.storage.list_stock(&StockFilter::connection(Some(id)), 1, None).await.expect("page");
+        let rest = db.storage.list_stock(&StockFilter::connection(Some(id)), 10, Some(StockCursor { sku: first_page[0].sku.clone(), id: first_page[0].id })).await.expect("page");
         assert_eq!((first_page.len(), rest.len()), (1, 1));
         assert_eq!(first_page[0].platform, "amazon");
     }

@@ -50,6 +50,7 @@ pub struct AppState {
     pub connections: Connections,
     pub sync: javelin_sync::Sync,
     pub catalog: javelin_core::Catalog,
+    pub inventory: javelin_core::Inventory,
     pub settings: Arc<WebSettings>,
     pub metrics: Arc<Metrics>,
 }

@@ -9,7 +9,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::pages::{catalog, connections, dashboard, sync};
+use crate::pages::{catalog, connections, dashboard, inventory, sync};
 use crate::{AppState, api, assets, auth, csrf, flash, metrics, ops, pages};
 
 /// Who may call a route.
@@ -68,7 +68,8 @@ fn page_routes() -> Vec<Route> {
         route(SignedIn, M::GET, "/orders", catalog::orders),
         route(SignedIn, M::GET, "/orders/{id}", catalog::order),
         route(SignedIn, M::POST, "/orders/sync", sync::sync_all_orders),
-        route(SignedIn, M::GET, "/inventory", catalog::inventory),
+        route(SignedIn, M::GET, "/inventory", inventory::page),
+        route(SignedIn, M::POST, "/inventory/thresholds", inventory::set_threshold),
         route(SignedIn, M::POST, "/inventory/sync", sync::sync_all_inventory),
         route(
             Public,
@@ -146,7 +147,14 @@ fn api_routes() -> Vec<Route> {
         route(SignedIn, M::GET, "/orders", api::orders::orders),
         route(SignedIn, M::GET, "/orders.csv", api::orders::orders_csv),
         route(SignedIn, M::GET, "/orders/{id}", api::orders::order),
-        route(SignedIn, M::GET, "/inventory", api::sync::inventory),
+        route(SignedIn, M::GET, "/inventory", api::inventory::inventory),
+        route(SignedIn, M::GET, "/inventory.csv", api::inventory::inventory_csv),
+        route(
+            SignedIn,
+            M::PUT,
+            "/inventory/{sku}/threshold",
+            api::inventory::set_threshold,
+        ),
         route(SignedIn, M::GET, "/dashboard", api::dashboard::dashboard),
     ]
 }

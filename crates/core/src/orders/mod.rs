@@ -1,5 +1,5 @@
-//! What the Orders and Inventory pages and the API read: synced orders and stock, newest first,
-//! a page at a time, each page pointing at the next with an opaque cursor.
+//! What the Orders page and the API read: synced orders, newest first, a page at a time, each
+//! page pointing at the next with an opaque cursor.
 
 mod dashboard;
 mod export;
@@ -14,7 +14,7 @@ pub use self::export::ExportError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use javelin_model::{Money, OrderStatus};
-use javelin_storage::{OrderCursor, OrderFilter, Storage, StorageError, StoredOrder, StoredStock, Timestamp};
+use javelin_storage::{OrderCursor, OrderFilter, Storage, StorageError, StoredOrder, Timestamp};
 use serde::Serialize;
 
 pub use self::query::{FULFILLMENT_CHANNELS, MAX_PAGE, OrderQuery, OrderRequest};
@@ -146,42 +146,6 @@ impl OrderView {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct StockView {
-    pub connection_id: i64,
-    pub platform: String,
-    pub marketplace_id: Option<String>,
-    pub sku: String,
-    pub asin_or_fsn: Option<String>,
-    pub title: Option<String>,
-    pub location: String,
-    pub available: i64,
-    pub reserved: i64,
-    pub inbound: i64,
-    pub unfulfillable: i64,
-    /// When Javelin read it.
-    pub updated_at: Timestamp,
-}
-
-impl From<StoredStock> for StockView {
-    fn from(stock: StoredStock) -> Self {
-        Self {
-            connection_id: stock.connection_id,
-            platform: stock.platform,
-            marketplace_id: Some(stock.marketplace_id).filter(|id| !id.is_empty()),
-            sku: stock.sku,
-            asin_or_fsn: stock.product_id,
-            title: stock.title,
-            location: stock.location,
-            available: stock.available,
-            reserved: stock.reserved,
-            inbound: stock.inbound,
-            unfulfillable: stock.unfulfillable,
-            updated_at: stock.synced_at,
-        }
-    }
-}
-
 /// A page of rows and the cursor of the next one.
 #[derive(Clone, Debug)]
 pub struct Page<T> {
@@ -189,11 +153,11 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     URL_SAFE_NO_PAD.encode(text)
 }
 
-fn decode(cursor: &str) -> Result<String, QueryError> {
+pub(crate) fn decode(cursor: &str) -> Result<String, QueryError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
@@ -201,7 +165,7 @@ fn decode(cursor: &str) -> Result<String, QueryError> {
         .ok_or(QueryError::BadCursor)
 }
 
-/// Synced orders and stock. Cheap to clone.
+/// Synced orders. Cheap to clone.
 #[derive(Clone)]
 pub struct Catalog {
     storage: Storage,
@@ -290,32 +254,6 @@ impl Catalog {
             ship_to,
             history,
         }))
-    }
-
-    /// Stock by SKU, of one connection or all.
-    pub async fn stock(
-        &self,
-        connection_id: Option<i64>,
-        limit: u32,
-        cursor: Option<&str>,
-    ) -> Result<Page<StockView>, QueryError> {
-        let after = match cursor {
-            Some(cursor) => {
-                let text = decode(cursor)?;
-                let (id, sku) = text.split_once(':').ok_or(QueryError::BadCursor)?;
-                Some((sku.to_owned(), id.parse().map_err(|_| QueryError::BadCursor)?))
-            }
-            None => None,
-        };
-        let limit = limit.clamp(1, MAX_PAGE);
-        let rows = self.storage.list_stock(connection_id, limit, after).await?;
-        let next_cursor = (rows.len() == limit as usize)
-            .then(|| rows.last().map(|last| encode(&format!("{}:{}", last.id, last.sku))))
-            .flatten();
-        Ok(Page {
-            rows: rows.into_iter().map(StockView::from).collect(),
-            next_cursor,
-        })
     }
 }
 

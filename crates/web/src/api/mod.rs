@@ -2,6 +2,7 @@
 //! errors in JSON.
 
 pub(crate) mod dashboard;
+pub(crate) mod inventory;
 pub(crate) mod orders;
 pub(crate) mod sync;
 

@@ -1,10 +1,9 @@
-//! The API of sync: starting a sync, its jobs, the schedules, and the stock it read. Contract: scripts rely on these names and shapes.
+//! The API of sync: starting a sync, its jobs and the schedules. Contract: scripts rely on these names and shapes.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use javelin_core::orders::StockView;
 use javelin_storage::{JobState, Schedule, SyncJob, SyncKind, Timestamp};
 use javelin_sync::StartError;
 use serde::{Deserialize, Serialize};
@@ -237,48 +236,4 @@ pub(crate) async fn set_schedule(
             .await?;
     }
     Ok(Json(schedules_body(state.sync.schedules(id).await?)))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct PageQuery {
-    connection_id: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
-impl PageQuery {
-    fn parse(&self) -> Result<(Option<i64>, u32), ApiError> {
-        let invalid = |message: &str| ApiError::new(StatusCode::BAD_REQUEST, message);
-        let connection = match self.connection_id.as_deref().filter(|id| !id.is_empty()) {
-            Some(id) => Some(id.parse().map_err(|_| invalid("connection_id must be a number."))?),
-            None => None,
-        };
-        let limit = match self.limit.as_deref().filter(|limit| !limit.is_empty()) {
-            Some(limit) => limit
-                .parse()
-                .map_err(|_| invalid("limit must be a number from 1 to 500."))?,
-            None => 50,
-        };
-        Ok((connection, limit))
-    }
-}
-
-#[derive(Serialize)]
-struct StockBody {
-    items: Vec<StockView>,
-    next_cursor: Option<String>,
-}
-
-/// `GET /api/v1/inventory?connection_id=&limit=&cursor=`.
-pub(crate) async fn inventory(
-    State(state): State<AppState>,
-    Query(query): Query<PageQuery>,
-) -> Result<Response, ApiError> {
-    let (connection, limit) = query.parse()?;
-    let page = state.catalog.stock(connection, limit, query.cursor.as_deref()).await?;
-    Ok(Json(StockBody {
-        items: page.rows,
-        next_cursor: page.next_cursor,
-    })
-    .into_response())
 }

@@ -1,4 +1,4 @@
-//! The Orders and Inventory pages: what sync brought in, newest first, a page at a time.
+//! The Orders pages: what sync brought in, newest first, a page at a time, and each order.
 
 use std::collections::HashMap;
 
@@ -9,9 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use javelin_core::connections::FieldErrors;
-use javelin_core::orders::{FULFILLMENT_CHANNELS, OrderDetail, OrderQuery, OrderView, Page, QueryError, StockView};
+use javelin_core::orders::{FULFILLMENT_CHANNELS, OrderDetail, OrderQuery, OrderView, QueryError};
 use javelin_model::{OrderStatus, Platform};
-use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::Identity;
@@ -22,23 +21,6 @@ use crate::pages::{Layout, Section};
 /// Rows per page.
 const PAGE: u32 = 50;
 
-#[derive(Deserialize)]
-pub(crate) struct PageQuery {
-    connection_id: Option<String>,
-    cursor: Option<String>,
-}
-
-impl PageQuery {
-    /// The connection chosen, if any; anything but a connection's number shows them all.
-    fn connection(&self) -> Option<i64> {
-        self.connection_id.as_deref().and_then(|id| id.parse().ok())
-    }
-
-    fn cursor(&self) -> Option<&str> {
-        self.cursor.as_deref().filter(|cursor| !cursor.is_empty())
-    }
-}
-
 /// The connections, for the filter and for naming each row's account.
 pub(crate) struct Accounts {
     pub(crate) choices: Vec<(i64, String)>,
@@ -47,7 +29,7 @@ pub(crate) struct Accounts {
 }
 
 impl Accounts {
-    async fn load(state: &AppState, chosen: Option<i64>) -> Result<Self, PageError> {
+    pub(crate) async fn load(state: &AppState, chosen: Option<i64>) -> Result<Self, PageError> {
         let choices: Vec<(i64, String)> = state
             .connections
             .list()
@@ -72,35 +54,6 @@ impl Accounts {
     pub(crate) fn is_chosen(&self, id: &i64) -> bool {
         self.chosen == Some(*id)
     }
-
-    /// The query string of the next page.
-    pub(crate) fn next(&self, cursor: &str) -> String {
-        match self.chosen {
-            Some(id) => format!("?connection_id={id}&cursor={cursor}"),
-            None => format!("?cursor={cursor}"),
-        }
-    }
-
-    /// The query string of the first page.
-    pub(crate) fn first(&self) -> String {
-        self.chosen.map(|id| format!("?connection_id={id}")).unwrap_or_default()
-    }
-}
-
-/// A page from `fetch`; a cursor this site did not give out shows the first page instead.
-async fn fetch_page<T, F, Fut>(cursor: Option<&str>, fetch: F) -> Result<Page<T>, PageError>
-where
-    F: Fn(Option<String>) -> Fut,
-    Fut: Future<Output = Result<Page<T>, QueryError>>,
-{
-    let first = match fetch(cursor.map(str::to_owned)).await {
-        Err(QueryError::BadCursor) => fetch(None).await,
-        other => other,
-    };
-    first.map_err(|err| match err {
-        QueryError::Storage(err) => err.into(),
-        QueryError::BadCursor => PageError::NotFound,
-    })
 }
 
 /// The badge colour of an order's status: waiting, moving, done, or stopped.
@@ -284,48 +237,5 @@ pub(crate) async fn order(
         layout: Layout::new(Section::Orders, identity, flash),
         account: accounts.name(&detail.order.connection_id),
         detail,
-    })
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "inventory.html")]
-pub(crate) struct InventoryPage {
-    layout: Layout,
-    accounts: Accounts,
-    items: Vec<StockView>,
-    next_cursor: Option<String>,
-    paged: bool,
-}
-
-impl InventoryPage {
-    /// Where stock is held, for people, and the channel's id of the place when it has one.
-    fn location<'a>(&self, location: &'a str) -> (&'static str, &'a str) {
-        match location {
-            "fba" => ("Amazon (FBA)", ""),
-            "fbm" => ("Seller (FBM)", ""),
-            other => ("Flipkart", other),
-        }
-    }
-}
-
-/// `GET /inventory`.
-pub(crate) async fn inventory(
-    State(state): State<AppState>,
-    identity: Identity,
-    Extension(flash): Extension<Flash>,
-    Query(query): Query<PageQuery>,
-) -> Result<InventoryPage, PageError> {
-    let accounts = Accounts::load(&state, query.connection()).await?;
-    let page = fetch_page(query.cursor(), |cursor| {
-        let catalog = state.catalog.clone();
-        async move { catalog.stock(accounts.chosen, PAGE, cursor.as_deref()).await }
-    })
-    .await?;
-    Ok(InventoryPage {
-        layout: Layout::new(Section::Inventory, identity, flash),
-        accounts,
-        items: page.rows,
-        next_cursor: page.next_cursor,
-        paged: query.cursor().is_some(),
     })
 }

@@ -3,6 +3,7 @@
 pub(crate) mod catalog;
 pub(crate) mod connections;
 pub(crate) mod dashboard;
+pub(crate) mod inventory;
 pub(crate) mod sync;
 
 use crate::assets;
