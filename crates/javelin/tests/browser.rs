@@ -746,5 +746,106 @@ async fn sync_now_shows_progress_then_the_orders_and_stock() {
         .len();
     assert_eq!(shown, held.len().min(50), "a row per SKU");
     browser.snapshot("inventory").await;
+
+    // Search the orders for the newest one's id: that order alone.
+    let newest_id = newest.first().map(|o| o.external_id.clone()).expect("an order");
+    c.find(Locator::LinkText("Orders"))
+        .await
+        .expect("sidebar")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Css("#f-q"))
+        .await
+        .expect("the search box");
+    browser.fill("#f-q", &newest_id).await;
+    c.find(Locator::Css("form.filters button[type=submit]"))
+        .await
+        .expect("Show")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::LinkText("Clear filters"))
+        .await
+        .expect("the search");
+    let found: Vec<String> = {
+        let mut ids = Vec::new();
+        for cell in c
+            .find_all(Locator::Css("table.orders tbody tr td.mono"))
+            .await
+            .expect("rows")
+        {
+            ids.push(cell.text().await.expect("text"));
+        }
+        ids
+    };
+    assert_eq!(found, std::slice::from_ref(&newest_id), "the search finds the order by its id");
+    // The export link downloads exactly what the page shows, as an attachment.
+    let download = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const link = document.querySelector('a.export');
+             fetch(link.href).then(async r => done([r.headers.get('content-disposition'), await r.text()]));",
+            vec![],
+        )
+        .await
+        .expect("download");
+    assert!(
+        download[0].as_str().is_some_and(|d| d.starts_with("attachment")),
+        "{download}"
+    );
+    let csv = download[1].as_str().expect("CSV");
+    assert_eq!(csv.lines().count(), 2, "the header and the one order: {csv}");
+    assert!(csv.contains(&newest_id));
+
+    // The dashboard draws its charts, with the same figures as its tables.
+    c.find(Locator::LinkText("Dashboard"))
+        .await
+        .expect("sidebar")
+        .click()
+        .await
+        .expect("click");
+    c.wait()
+        .for_element(Locator::Css("figure.chart svg"))
+        .await
+        .expect("a chart");
+    let charts = c
+        .find_all(Locator::Css("figure.chart svg"))
+        .await
+        .expect("charts")
+        .len();
+    assert!(charts >= 3, "orders, revenue, statuses: {charts}");
+    let total: i64 = browser.text("#stat-orders").await.parse().expect("a number");
+    let by_status = c
+        .execute(
+            "return [...document.querySelectorAll('#by-status tbody td.num')].reduce((sum, td) => sum + Number(td.textContent), 0)",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(by_status.as_i64(), Some(total), "the statuses add up to the orders");
+    assert!(total > 0, "synced orders fall in the last 30 days");
+    browser.snapshot("dashboard").await;
+
+    // On a phone: nothing wider than the screen, the charts shrink to fit.
+    c.set_window_size(390, 844).await.expect("phone size");
+    c.refresh().await.expect("reload");
+    c.wait()
+        .for_element(Locator::Css("figure.chart svg"))
+        .await
+        .expect("a chart");
+    let fits = c
+        .execute(
+            "const w = document.documentElement.clientWidth;
+             return document.documentElement.scrollWidth <= w
+                 && [...document.querySelectorAll('figure.chart svg')].every(svg => svg.getBoundingClientRect().width <= w);",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(fits, serde_json::Value::Bool(true), "the dashboard fits a phone");
+    browser.snapshot("dashboard-phone").await;
     browser.close().await;
 }

@@ -61,6 +61,7 @@ pub(crate) fn lines(
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(root)
             .margin(12)
+            .margin_right(40)
             .x_label_area_size(44)
             .y_label_area_size(72)
             .build_cartesian_2d(x.start..x.end.max(x.start + 1), 0.0..top)?;
