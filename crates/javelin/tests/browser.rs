@@ -781,7 +781,11 @@ async fn sync_now_shows_progress_then_the_orders_and_stock() {
         }
         ids
     };
-    assert_eq!(found, std::slice::from_ref(&newest_id), "the search finds the order by its id");
+    assert_eq!(
+        found,
+        std::slice::from_ref(&newest_id),
+        "the search finds the order by its id"
+    );
     // The export link downloads exactly what the page shows, as an attachment.
     let download = c
         .execute_async(

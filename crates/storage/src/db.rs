@@ -62,6 +62,51 @@ macro_rules! with_tx {
 }
 pub(crate) use with_tx;
 
+/// Where a reading task sends its batches of rows.
+pub(crate) type BatchSender<T> = tokio::sync::mpsc::Sender<Result<Vec<T>>>;
+
+/// The batches `read` sends, read on a task of its own so that whoever consumes the stream
+/// holds a batch or two at a time however many rows there are. Dropping the stream stops the
+/// reading at its next batch.
+pub(crate) fn batches<T, F, Fut>(read: F) -> impl futures_util::Stream<Item = Result<Vec<T>>> + Send + use<T, F, Fut>
+where
+    T: Send + 'static,
+    F: FnOnce(BatchSender<T>) -> Fut,
+    Fut: Future<Output = Result<()>> + Send + 'static,
+{
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    let failed = sender.clone();
+    let reading = read(sender);
+    tokio::spawn(async move {
+        if let Err(err) = reading.await {
+            let _ = failed.send(Err(err)).await;
+        }
+    });
+    futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    })
+}
+
+/// Sends `rows` on in batches of `batch`, until they end or the reader has gone.
+pub(crate) async fn send_batches<T>(
+    mut rows: impl futures_util::Stream<Item = Result<T, sqlx::Error>> + Unpin,
+    batch: usize,
+    sender: &BatchSender<T>,
+) -> Result<()> {
+    let mut chunk = Vec::with_capacity(batch);
+    while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+        chunk.push(row);
+        if chunk.len() == batch && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
+            return Ok(());
+        }
+    }
+    if !chunk.is_empty() {
+        // A reader that has gone needs nothing more.
+        let _ = sender.send(Ok(chunk)).await;
+    }
+    Ok(())
+}
+
 /// Several writes that commit together or not at all: a unit of work such as a page of orders
 /// and the watermark that covers it. Dropped without [`Transaction::commit`], it rolls back.
 ///

@@ -8,7 +8,7 @@
 
 use futures_util::Stream;
 
-use crate::db::with_pool;
+use crate::db::{batches, send_batches, with_pool};
 use crate::{Result, Storage, StoredStock, Timestamp};
 
 /// The threshold of a SKU nobody has set one for.
@@ -187,34 +187,12 @@ impl Storage {
         batch: usize,
     ) -> impl Stream<Item = Result<Vec<StoredStock>>> + Send + use<> {
         let storage = self.clone();
-        let (sender, receiver) = tokio::sync::mpsc::channel(2);
-        tokio::spawn(async move {
-            let read: Result<()> = async {
-                with_pool!(storage, |pool| {
-                    let mut query = stock_rows!(&filter);
-                    query.push(" ORDER BY i.sku, i.id");
-                    let mut rows = query.build_query_as::<StoredStock>().fetch(pool);
-                    let mut chunk = Vec::with_capacity(batch);
-                    while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
-                        chunk.push(row);
-                        if chunk.len() == batch && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
-                            return Ok(());
-                        }
-                    }
-                    if !chunk.is_empty() {
-                        // A reader that has gone needs nothing more.
-                        let _ = sender.send(Ok(chunk)).await;
-                    }
-                    Ok(())
-                })
-            }
-            .await;
-            if let Err(err) = read {
-                let _ = sender.send(Err(err)).await;
-            }
-        });
-        futures_util::stream::unfold(receiver, |mut receiver| async move {
-            receiver.recv().await.map(|item| (item, receiver))
+        batches(move |sender| async move {
+            with_pool!(storage, |pool| {
+                let mut query = stock_rows!(&filter);
+                query.push(" ORDER BY i.sku, i.id");
+                send_batches(query.build_query_as::<StoredStock>().fetch(pool), batch, &sender).await
+            })
         })
     }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use javelin_model::{Money, Order, OrderStatus};
 
-use crate::db::{Db, with_pool, with_tx};
+use crate::db::{Db, batches, send_batches, with_pool, with_tx};
 use crate::rollups::{Contribution, RollupDelta};
 use crate::search::{SearchCondition, SearchTerms};
 use crate::{Result, Storage, Timestamp, Transaction};
@@ -486,15 +486,15 @@ impl Storage {
         let rows: Vec<OrderRow> = with_pool!(self, |pool| {
             let mut query = sqlx::QueryBuilder::new(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE TRUE"));
             push_filter!(query, filter);
+            // A row value, which both backends read as a range of the (purchased_at, id) index:
+            // the same condition spelt with OR made SQLite walk the index from its top.
             if let Some(cursor) = after {
                 query
-                    .push(" AND (purchased_at < ")
+                    .push(" AND (purchased_at, id) < (")
                     .push_bind(cursor.purchased_at)
-                    .push(" OR (purchased_at = ")
-                    .push_bind(cursor.purchased_at)
-                    .push(" AND id < ")
+                    .push(", ")
                     .push_bind(cursor.id)
-                    .push("))");
+                    .push(")");
             }
             query
                 .push(" ORDER BY purchased_at DESC, id DESC LIMIT ")
@@ -513,35 +513,13 @@ impl Storage {
         batch: usize,
     ) -> impl futures_util::Stream<Item = Result<Vec<ExportedOrder>>> + Send + use<> {
         let storage = self.clone();
-        let (sender, receiver) = tokio::sync::mpsc::channel(2);
-        tokio::spawn(async move {
-            let read: Result<()> = async {
-                with_pool!(storage, |pool| {
-                    let mut query = sqlx::QueryBuilder::new(format!("SELECT {EXPORT_COLUMNS} FROM orders WHERE TRUE"));
-                    push_filter!(query, &filter);
-                    query.push(" ORDER BY purchased_at DESC, id DESC");
-                    let mut rows = query.build_query_as::<ExportedOrder>().fetch(pool);
-                    let mut chunk = Vec::with_capacity(batch);
-                    while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
-                        chunk.push(row);
-                        if chunk.len() == batch && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
-                            return Ok(());
-                        }
-                    }
-                    if !chunk.is_empty() {
-                        // A reader that has gone needs nothing more.
-                        let _ = sender.send(Ok(chunk)).await;
-                    }
-                    Ok(())
-                })
-            }
-            .await;
-            if let Err(err) = read {
-                let _ = sender.send(Err(err)).await;
-            }
-        });
-        futures_util::stream::unfold(receiver, |mut receiver| async move {
-            receiver.recv().await.map(|item| (item, receiver))
+        batches(move |sender| async move {
+            with_pool!(storage, |pool| {
+                let mut query = sqlx::QueryBuilder::new(format!("SELECT {EXPORT_COLUMNS} FROM orders WHERE TRUE"));
+                push_filter!(query, &filter);
+                query.push(" ORDER BY purchased_at DESC, id DESC");
+                send_batches(query.build_query_as::<ExportedOrder>().fetch(pool), batch, &sender).await
+            })
         })
     }
 

@@ -36,8 +36,12 @@ pub(crate) struct KindHealth {
 }
 
 pub(crate) async fn load(state: &AppState, period: Period) -> Result<Overview, StorageError> {
-    let now = state.sync.now();
-    let figures = state.catalog.dashboard(period, now).await?;
+    let (figures, connections) =
+        futures_util::future::try_join(state.catalog.dashboard(period, state.sync.now()), health(state)).await?;
+    Ok(Overview { figures, connections })
+}
+
+async fn health(state: &AppState) -> Result<Vec<ConnectionHealth>, StorageError> {
     let mut connections = Vec::new();
     for connection in state.connections.list().await? {
         let health = state.sync.health(connection.id).await?;
@@ -59,5 +63,5 @@ pub(crate) async fn load(state: &AppState, period: Period) -> Result<Overview, S
                 .collect(),
         });
     }
-    Ok(Overview { figures, connections })
+    Ok(connections)
 }

@@ -5,9 +5,8 @@ use javelin_storage::StockFilter;
 use serde::Deserialize;
 
 use crate::connections::FieldErrors;
-use crate::orders::MAX_PAGE;
+use crate::orders::page_limit;
 
-const DEFAULT_PAGE: u32 = 50;
 /// The longest search a seller types: a title's words, an ASIN, a SKU.
 pub const MAX_SEARCH_CHARS: usize = 200;
 
@@ -56,16 +55,7 @@ impl InventoryQuery {
             Some("true") => filter.low_stock = true,
             Some(_) => errors.add("low_stock", "low_stock must be true or false."),
         }
-        let limit = match given(&self.limit) {
-            None => DEFAULT_PAGE,
-            Some(limit) => match limit.parse::<u32>() {
-                Ok(limit) if (1..=MAX_PAGE).contains(&limit) => limit,
-                _ => {
-                    errors.add("limit", format!("limit must be a number from 1 to {MAX_PAGE}."));
-                    DEFAULT_PAGE
-                }
-            },
-        };
+        let limit = page_limit(&self.limit, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }

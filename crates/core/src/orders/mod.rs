@@ -17,6 +17,7 @@ use javelin_model::{Money, OrderStatus};
 use javelin_storage::{OrderCursor, OrderFilter, Storage, StorageError, StoredOrder, Timestamp};
 use serde::Serialize;
 
+pub(crate) use self::query::page_limit;
 pub use self::query::{FULFILLMENT_CHANNELS, MAX_PAGE, OrderQuery, OrderRequest};
 
 #[derive(Debug, thiserror::Error)]

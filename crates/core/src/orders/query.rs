@@ -116,16 +116,7 @@ impl OrderQuery {
                 ),
             }
         }
-        let limit = match given(&self.limit) {
-            None => DEFAULT_PAGE,
-            Some(limit) => match limit.parse::<u32>() {
-                Ok(limit) if (1..=MAX_PAGE).contains(&limit) => limit,
-                _ => {
-                    errors.add("limit", format!("limit must be a number from 1 to {MAX_PAGE}."));
-                    DEFAULT_PAGE
-                }
-            },
-        };
+        let limit = page_limit(&self.limit, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -134,6 +125,21 @@ impl OrderQuery {
             limit,
             cursor: given(&self.cursor),
         })
+    }
+}
+
+/// A page's `limit` parameter: 50 when not sent, else 1 to [`MAX_PAGE`].
+pub(crate) fn page_limit(text: &str, errors: &mut FieldErrors) -> u32 {
+    let text = text.trim();
+    if text.is_empty() {
+        return DEFAULT_PAGE;
+    }
+    match text.parse::<u32>() {
+        Ok(limit) if (1..=MAX_PAGE).contains(&limit) => limit,
+        _ => {
+            errors.add("limit", format!("limit must be a number from 1 to {MAX_PAGE}."));
+            DEFAULT_PAGE
+        }
     }
 }
 
