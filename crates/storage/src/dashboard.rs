@@ -1,7 +1,7 @@
 //! The dashboard's reads: a period's figures from the rollups for its whole days and months,
 //! from the orders themselves for the part of a day at either end; and the orders waiting to ship.
 
-use crate::db::with_pool;
+use crate::db::{Db, with_pool};
 use crate::{Result, Storage, Timestamp};
 
 /// Orders, units and the totals of the orders not cancelled, of one day, platform and currency
@@ -42,6 +42,18 @@ pub struct OpenOrders {
     pub at_risk: i64,
     /// The first at-risk orders, earliest ship-by first: `(order row id, external id, ship by)`.
     pub first_at_risk: Vec<(i64, String, Timestamp)>,
+}
+
+/// Days of rollup rows up to which SQLite groups a period's SKUs by sorting them.
+const SHORT_PERIOD_DAYS: i64 = 7;
+
+/// The rollup table, its period column and range that a span reads.
+fn rollup_range(span: &Span) -> Option<(&'static str, &'static str, i64, i64)> {
+    match *span {
+        Span::Days(first, end) => Some(("sku_daily", "day", first, end)),
+        Span::Months(first, end) => Some(("sku_monthly", "month", first, end)),
+        Span::Within(..) => None,
+    }
 }
 
 const OPEN: &str = "status IN ('unshipped', 'partially_shipped')";
@@ -134,6 +146,63 @@ impl Storage {
                 .bind(before),
             };
             Ok(query.fetch_all(pool).await?)
+        })
+    }
+
+    /// Units sold per SKU over whole days and months (a [`Span::Within`] is not read here: the
+    /// caller reads it with [`Storage::sku_units`]), best sellers first, `limit` of them or all.
+    pub async fn top_skus(&self, spans: &[Span], limit: Option<u32>) -> Result<Vec<(String, i64)>> {
+        let rows: i64 = spans
+            .iter()
+            .map(|span| match span {
+                Span::Days(first, end) => end - first,
+                Span::Months(first, end) => (end - first) * 30,
+                Span::Within(..) => 0,
+            })
+            .sum();
+        with_pool!(self, |pool| {
+            let mut query = sqlx::QueryBuilder::new("");
+            if matches!(self.db, Db::Sqlite { .. }) && rows > SHORT_PERIOD_DAYS {
+                // SQLite sorts the rows of a long period to group them, slowly (30 days of 3,000
+                // SKUs: 30 ms). Instead each SKU's units are summed from a short range of the
+                // primary key, the SKUs found one index seek apart. PostgreSQL groups by hashing.
+                query.push(
+                    "WITH RECURSIVE skus (sku) AS (
+                         SELECT MIN(sku) FROM sku_daily
+                         UNION ALL SELECT (SELECT MIN(sku) FROM sku_daily WHERE sku > skus.sku) FROM skus
+                         WHERE skus.sku IS NOT NULL)
+                     SELECT sku, units FROM (SELECT sku, CAST(0",
+                );
+                for (table, period, first, end) in spans.iter().filter_map(rollup_range) {
+                    query
+                        .push(format!(
+                            " + COALESCE((SELECT SUM(units) FROM {table} r WHERE r.sku = skus.sku AND r.{period} >= "
+                        ))
+                        .push_bind(first)
+                        .push(format!(" AND r.{period} < "))
+                        .push_bind(end)
+                        .push("), 0)");
+                }
+                query.push(" AS BIGINT) AS units FROM skus WHERE sku IS NOT NULL) AS totals");
+            } else {
+                query.push(
+                    "SELECT sku, units FROM (SELECT sku, CAST(SUM(units) AS BIGINT) AS units
+                     FROM (SELECT '' AS sku, 0 AS units",
+                );
+                for (table, period, first, end) in spans.iter().filter_map(rollup_range) {
+                    query
+                        .push(format!(" UNION ALL SELECT sku, units FROM {table} WHERE {period} >= "))
+                        .push_bind(first)
+                        .push(format!(" AND {period} < "))
+                        .push_bind(end);
+                }
+                query.push(") AS rows GROUP BY sku) AS totals");
+            }
+            query.push(" WHERE units > 0 ORDER BY units DESC, sku");
+            if let Some(limit) = limit {
+                query.push(" LIMIT ").push_bind(i64::from(limit));
+            }
+            Ok(query.build_query_as().fetch_all(pool).await?)
         })
     }
 

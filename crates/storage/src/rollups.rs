@@ -162,7 +162,7 @@ impl Transaction {
                     row.push_bind(*at).push_bind(sku.as_str()).push_bind(*units);
                 });
                 query.push(format!(
-                    " ON CONFLICT ({period}, sku) DO UPDATE SET units = {table}.units + excluded.units"
+                    " ON CONFLICT (sku, {period}) DO UPDATE SET units = {table}.units + excluded.units"
                 ));
                 query.build().execute(&mut *conn).await?;
             });

@@ -260,11 +260,25 @@ javelin_storage::backend_tests! {
             let mut daily_skus = db.storage.sku_units(Span::Days(day, day + 1)).await.expect("daily");
             daily_skus.sort();
             assert_eq!(within_skus, daily_skus, "day {day}");
+            let mut best_of_day: Vec<(String, i64)> = daily_skus.into_iter().filter(|(_, units)| *units > 0).collect();
+            best_of_day.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            assert_eq!(db.storage.top_skus(&[Span::Days(day, day + 1)], None).await.expect("top"), best_of_day, "day {day}");
         }
         assert_eq!(read_skus, skus);
         for ((day, sku), units) in &skus {
             *months.entry(month_of(*day).expect("month")).or_default().entry(sku.clone()).or_default() += units;
         }
+        // Best sellers over whole days and months, as the dashboard asks: every SKU's sum.
+        let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+        for ((_, sku), units) in &skus {
+            *totals.entry(sku.clone()).or_default() += units;
+        }
+        let mut best: Vec<(String, i64)> = totals.into_iter().filter(|(_, units)| *units > 0).collect();
+        best.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        assert_eq!(db.storage.top_skus(&[Span::Days(first, end)], None).await.expect("top"), best);
+        let (first_month, end_month) = (month_of(first).expect("month"), month_of(end).expect("month") + 1);
+        let whole = [Span::Months(first_month, end_month)];
+        assert_eq!(db.storage.top_skus(&whole, Some(3)).await.expect("top"), best[..3]);
         for (month, expected) in months {
             let read: BTreeMap<String, i64> =
                 db.storage.sku_units(Span::Months(month, month + 1)).await.expect("months").into_iter().collect();

@@ -275,8 +275,16 @@ pub(crate) async fn dashboard(storage: &Storage, period: Period, now: Timestamp)
         Ok::<_, StorageError>(figures)
     };
     let read_skus = async {
-        let mut skus: HashMap<String, i64> = HashMap::new();
-        for span in spans(period.from, period.before, true) {
+        let spans = spans(period.from, period.before, true);
+        let parts: Vec<Span> = spans
+            .iter()
+            .copied()
+            .filter(|span| matches!(span, Span::Within(..)))
+            .collect();
+        // With part-days to add, any SKU could rise into the top: read every SKU's units.
+        let limit = parts.is_empty().then_some(TOP_SKUS as u32);
+        let mut skus: HashMap<String, i64> = storage.top_skus(&spans, limit).await?.into_iter().collect();
+        for span in parts {
             for (sku, units) in storage.sku_units(span).await? {
                 *skus.entry(sku).or_default() += units;
             }

@@ -32,13 +32,16 @@ SELECT floor(extract(epoch FROM purchased_at) / 86400)::BIGINT, connection_id, s
     COUNT(*), SUM(item_count), COALESCE(SUM(total_minor), 0)
 FROM orders GROUP BY 1, 2, 3, 4;
 
--- Units sold per UTC day and SKU, cancelled orders left out: the dashboard's top SKUs.
+-- Units sold per SKU and UTC day, cancelled orders left out: the dashboard's top SKUs. Keyed by
+-- SKU first, so that a period is read as one short range per SKU.
 CREATE TABLE sku_daily (
     day BIGINT NOT NULL,
     sku TEXT NOT NULL,
     units BIGINT NOT NULL,
-    PRIMARY KEY (day, sku)
+    PRIMARY KEY (sku, day)
 );
+-- And by day, for short periods: a range of days read from the index alone.
+CREATE INDEX sku_daily_by_day ON sku_daily (day, sku, units);
 INSERT INTO sku_daily (day, sku, units)
 SELECT floor(extract(epoch FROM o.purchased_at) / 86400)::BIGINT, i.sku, SUM(i.quantity)
 FROM orders o JOIN order_items i ON i.order_id = o.id
@@ -50,8 +53,9 @@ CREATE TABLE sku_monthly (
     month BIGINT NOT NULL,
     sku TEXT NOT NULL,
     units BIGINT NOT NULL,
-    PRIMARY KEY (month, sku)
+    PRIMARY KEY (sku, month)
 );
+CREATE INDEX sku_monthly_by_month ON sku_monthly (month, sku, units);
 INSERT INTO sku_monthly (month, sku, units)
 SELECT (extract(year FROM o.purchased_at AT TIME ZONE 'UTC') * 12
     + extract(month FROM o.purchased_at AT TIME ZONE 'UTC') - 1)::BIGINT, i.sku, SUM(i.quantity)

@@ -33,13 +33,16 @@ SELECT purchased_at / 86400000000, connection_id, status, COALESCE(total_currenc
     SUM(item_count), COALESCE(SUM(total_minor), 0)
 FROM orders GROUP BY 1, 2, 3, 4;
 
--- Units sold per UTC day and SKU, cancelled orders left out: the dashboard's top SKUs.
+-- Units sold per SKU and UTC day, cancelled orders left out: the dashboard's top SKUs. Keyed by
+-- SKU first, so that a period is read as one short range per SKU.
 CREATE TABLE sku_daily (
     day INTEGER NOT NULL,
     sku TEXT NOT NULL,
     units INTEGER NOT NULL,
-    PRIMARY KEY (day, sku)
+    PRIMARY KEY (sku, day)
 ) WITHOUT ROWID;
+-- And by day, for short periods: a range of days read from the index alone.
+CREATE INDEX sku_daily_by_day ON sku_daily (day, sku, units);
 INSERT INTO sku_daily (day, sku, units)
 SELECT o.purchased_at / 86400000000, i.sku, SUM(i.quantity)
 FROM orders o JOIN order_items i ON i.order_id = o.id
@@ -51,8 +54,9 @@ CREATE TABLE sku_monthly (
     month INTEGER NOT NULL,
     sku TEXT NOT NULL,
     units INTEGER NOT NULL,
-    PRIMARY KEY (month, sku)
+    PRIMARY KEY (sku, month)
 ) WITHOUT ROWID;
+CREATE INDEX sku_monthly_by_month ON sku_monthly (month, sku, units);
 INSERT INTO sku_monthly (month, sku, units)
 SELECT CAST(strftime('%Y', o.purchased_at / 1000000, 'unixepoch') AS INTEGER) * 12
     + CAST(strftime('%m', o.purchased_at / 1000000, 'unixepoch') AS INTEGER) - 1, i.sku, SUM(i.quantity)
