@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{TestApp, api_client};
-use javelin_model::{Money, Order, OrderItem, OrderStatus, ShipTo};
+use javelin_model::{Money, Order, OrderItem, OrderStatus, ShipTo, StockLevel};
 use javelin_storage::Timestamp;
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
@@ -150,6 +150,21 @@ javelin_storage::backend_tests! {
                 tx.commit().await.expect("commit");
             }
         }
+        let stock = |sku: &str, available: i64| StockLevel {
+            marketplace_id: None,
+            sku: sku.into(),
+            location: "fbm".into(),
+            product_id: None,
+            title: Some(format!("{sku} title")),
+            available,
+            reserved: 0,
+            inbound: 0,
+            unfulfillable: 0,
+            updated_at: None,
+        };
+        let mut tx = app.db.storage.begin().await.expect("begin");
+        tx.upsert_stock(amazon, &[stock("SKU-LOW", 2), stock("SKU-PLENTY", 50)], Timestamp::now()).await.expect("stock");
+        tx.commit().await.expect("commit");
         let token = app.api_token().await;
 
         // Whole days, and a period cut inside days at both ends.
@@ -168,6 +183,11 @@ javelin_storage::backend_tests! {
         let currencies: Vec<&str> = body["revenue"].as_array().expect("revenue").iter().map(|m| m["currency"].as_str().expect("c")).collect();
         assert_eq!(currencies, ["EUR", "INR", "USD"], "one sum per currency, never added together");
         assert_eq!(body["connections"].as_array().expect("connections").len(), 2);
+        assert_eq!(
+            body["low_stock"],
+            serde_json::json!([{"sku": "SKU-LOW", "title": "SKU-LOW title", "total_available": 2, "threshold": 5}]),
+            "SKUs at or below their threshold"
+        );
         assert!(body["open"]["waiting_to_ship"].as_i64().is_some_and(|n| n > 0), "{body}");
 
         for (query, named) in [("from=yesterday", "from"), ("to=2026-02-30", "to"), ("from=2026-02-01&to=2026-01-01", "to"), ("period=year", "period")] {
@@ -181,7 +201,7 @@ javelin_storage::backend_tests! {
         assert_eq!(page.status(), 200);
         let html = page.text().await.expect("page");
         assert!(html.matches("<svg").count() >= 4, "orders, three currencies' revenue, statuses");
-        for id in ["id=\"by-day\"", "id=\"by-status\"", "id=\"top-skus\"", "id=\"health\"", "#0072B2"] {
+        for id in ["id=\"by-day\"", "id=\"by-status\"", "id=\"top-skus\"", "id=\"health\"", "id=\"low-stock\"", "#0072B2"] {
             assert!(html.contains(id), "{id} missing");
         }
         let bad = app.get("/?from=someday").await;

@@ -2,7 +2,7 @@
 //! (core) and each connection's health (sync).
 
 use javelin_core::orders::{Dashboard, Period};
-use javelin_storage::{ConnectionStatus, StorageError, SyncKind, Timestamp};
+use javelin_storage::{ConnectionStatus, StockFilter, StorageError, SyncKind, Timestamp};
 use serde::Serialize;
 
 use crate::AppState;
@@ -11,7 +11,20 @@ use crate::AppState;
 pub(crate) struct Overview {
     #[serde(flatten)]
     pub figures: Dashboard,
+    /// SKUs at or below their low-stock threshold, by SKU, the first [`LOW_LISTED`].
+    pub low_stock: Vec<LowStock>,
     pub connections: Vec<ConnectionHealth>,
+}
+
+/// Low-stock SKUs listed on the dashboard; the Inventory page lists them all.
+const LOW_LISTED: u32 = 20;
+
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct LowStock {
+    pub sku: String,
+    pub title: Option<String>,
+    pub total_available: i64,
+    pub threshold: i64,
 }
 
 /// A connection's health at a glance.
@@ -36,9 +49,34 @@ pub(crate) struct KindHealth {
 }
 
 pub(crate) async fn load(state: &AppState, period: Period) -> Result<Overview, StorageError> {
-    let (figures, connections) =
-        futures_util::future::try_join(state.catalog.dashboard(period, state.sync.now()), health(state)).await?;
-    Ok(Overview { figures, connections })
+    let (figures, connections, low_stock) = futures_util::future::try_join3(
+        state.catalog.dashboard(period, state.sync.now()),
+        health(state),
+        low_stock(state),
+    )
+    .await?;
+    Ok(Overview {
+        figures,
+        low_stock,
+        connections,
+    })
+}
+
+async fn low_stock(state: &AppState) -> Result<Vec<LowStock>, StorageError> {
+    let filter = StockFilter {
+        low_stock: true,
+        ..StockFilter::default()
+    };
+    let skus = state.storage.list_skus(&filter, LOW_LISTED, None).await?;
+    Ok(skus
+        .into_iter()
+        .map(|sku| LowStock {
+            sku: sku.sku,
+            title: sku.title,
+            total_available: sku.total_available,
+            threshold: sku.threshold,
+        })
+        .collect())
 }
 
 async fn health(state: &AppState) -> Result<Vec<ConnectionHealth>, StorageError> {
