@@ -28,17 +28,25 @@ pub(crate) struct Line {
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Drawn = Result<(), DrawingAreaErrorKind<std::io::Error>>;
 
-/// Draws into a fresh SVG; a drawing error (plotters writing to a string) leaves no chart.
+/// Draws into a fresh SVG. A drawing error leaves no chart, and so does a panic inside plotters
+/// (it has some on unusual ranges): the page is served without that chart, its table still there.
 fn svg(draw: impl FnOnce(&Area<'_>) -> Drawn) -> Option<String> {
-    let mut out = String::new();
-    let drawn = {
-        let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-        draw(&root).and_then(|()| root.present())
-    };
+    let drawn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut out = String::new();
+        let drawn = {
+            let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
+            draw(&root).and_then(|()| root.present())
+        };
+        drawn.map(|()| out).map_err(|err| err.to_string())
+    }));
     match drawn {
-        Ok(()) => Some(out),
-        Err(err) => {
+        Ok(Ok(svg)) => Some(svg),
+        Ok(Err(err)) => {
             tracing::error!(error = %err, "drawing a chart failed");
+            None
+        }
+        Err(_) => {
+            tracing::error!("drawing a chart panicked");
             None
         }
     }
@@ -68,6 +76,8 @@ pub(crate) fn lines(
         chart
             .configure_mesh()
             .disable_x_mesh()
+            // Grid lines at the labels only: the light lines between them weigh more than the data.
+            .max_light_lines(1)
             .x_desc(x_desc)
             .y_desc(y_desc)
             .x_labels(7)
@@ -115,6 +125,7 @@ pub(crate) fn bars(x_desc: &str, bars: &[(String, i64)]) -> Option<String> {
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .max_light_lines(1)
             .x_desc(x_desc)
             .x_labels(5)
             .y_labels(bars.len().max(1))
