@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{TestApp, api_client};
+use common::TestApp;
 use javelin_model::{Money, Order, OrderItem, OrderStatus, ShipTo, StockLevel};
 use javelin_storage::Timestamp;
 use serde_json::Value;
@@ -55,13 +55,7 @@ fn order(n: i64) -> (bool, Order) {
 }
 
 async fn dashboard(app: &TestApp, token: &str, query: &str) -> (u16, Value) {
-    let response = api_client()
-        .get(app.url(&format!("/api/v1/dashboard?{query}")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET");
-    (response.status().as_u16(), response.json().await.expect("JSON"))
+    app.api_get(token, &format!("/api/v1/dashboard?{query}")).await
 }
 
 /// What the dashboard should say of the orders bought in `[from, before)`, computed here.

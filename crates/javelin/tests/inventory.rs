@@ -63,27 +63,16 @@ fn total(n: i64) -> i64 {
     n % 8 + if n % 3 == 0 { 2 } else { 0 } + if n % 2 == 0 { 1 } else { 0 }
 }
 
-async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
-    let response = api_client()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("JSON"))
-}
-
 /// Every row of `GET /api/v1/inventory?{query}`, `limit` at a time.
 async fn all_rows(app: &TestApp, token: &str, query: &str, limit: u32) -> Vec<Value> {
     let (mut rows, mut next) = (Vec::new(), Some(String::new()));
     while let Some(cursor) = next {
-        let (status, body) = get(
-            app,
-            token,
-            &format!("/api/v1/inventory?{query}&limit={limit}&cursor={cursor}"),
-        )
-        .await;
+        let (status, body) = app
+            .api_get(
+                token,
+                &format!("/api/v1/inventory?{query}&limit={limit}&cursor={cursor}"),
+            )
+            .await;
         assert_eq!(status, 200, "{query}: {body}");
         let items = body["items"].as_array().expect("items");
         assert!(items.len() <= limit as usize);
@@ -195,7 +184,7 @@ javelin_storage::backend_tests! {
             ("q", &"x".repeat(201)),
             ("cursor", "not-ours"),
         ] {
-            let (status, body) = get(&app, &token, &format!("/api/v1/inventory?{name}={value}")).await;
+            let (status, body) = app.api_get(&token, &format!("/api/v1/inventory?{name}={value}")).await;
             assert_eq!(status, 422, "{name}={value}: {body}");
             assert!(body["fields"][name].as_str().is_some_and(|m| m.contains(name)), "{name}={value}: {body}");
         }

@@ -35,15 +35,9 @@ fn order(n: i64, status: OrderStatus) -> Order {
     }
 }
 
-async fn get(app: &TestApp, token: &str, query: &str) -> (u16, Value) {
-    let response = api_client()
-        .get(app.url(&format!("/api/v1/orders?{query}")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("JSON"))
+/// `GET /api/v1/orders?{query}`.
+async fn orders(app: &TestApp, token: &str, query: &str) -> (u16, Value) {
+    app.api_get(token, &format!("/api/v1/orders?{query}")).await
 }
 
 /// A server holding 30 orders of one Amazon connection: by `n`, unshipped, shipped, cancelled in
@@ -78,7 +72,7 @@ javelin_storage::backend_tests! {
         let query = "status=cancelled&fulfillment_channel=AFN&from=2026-09-21T22:13:20Z&to=2026-09-22T10:13:20Z&limit=2";
         let (mut seen, mut next) = (Vec::new(), Some(String::new()));
         while let Some(cursor) = next {
-            let (status, body) = get(&app, &token, &format!("{query}&cursor={cursor}")).await;
+            let (status, body) = orders(&app, &token, &format!("{query}&cursor={cursor}")).await;
             assert_eq!(status, 200, "{body}");
             for order in body["orders"].as_array().expect("orders") {
                 assert_eq!((order["status"].as_str(), order["fulfillment_channel"].as_str()), (Some("cancelled"), Some("AFN")));
@@ -91,7 +85,7 @@ javelin_storage::backend_tests! {
 
         // Search: an order id, a part of one, a SKU or title word with the other filters.
         for (q, expected) in [("111-0000007-0000000", vec![7]), ("0000013", vec![13]), ("mug-1&status=cancelled&limit=3", vec![29, 26, 23])] {
-            let (status, body) = get(&app, &token, &format!("q={q}")).await;
+            let (status, body) = orders(&app, &token, &format!("q={q}")).await;
             assert_eq!(status, 200, "{body}");
             let found: Vec<i64> = body["orders"].as_array().expect("orders").iter()
                 .map(|order| order["external_id"].as_str().expect("id")[4..11].parse().expect("n")).collect();
@@ -109,7 +103,7 @@ javelin_storage::backend_tests! {
             ("limit", "1000"),
             ("cursor", "not-ours"),
         ] {
-            let (status, body) = get(&app, &token, &format!("{name}={value}")).await;
+            let (status, body) = orders(&app, &token, &format!("{name}={value}")).await;
             assert_eq!(status, 422, "{name}={value}: {body}");
             assert!(body["fields"][name].as_str().is_some_and(|m| m.contains(name)), "{name}={value}: {body}");
         }
@@ -231,7 +225,7 @@ javelin_storage::backend_tests! {
         let listed = {
             let (mut listed, mut next) = (Vec::new(), Some(String::new()));
             while let Some(cursor) = next {
-                let (_, body) = get(&app, &token, &format!("status=cancelled&limit=500&cursor={cursor}")).await;
+                let (_, body) = orders(&app, &token, &format!("status=cancelled&limit=500&cursor={cursor}")).await;
                 listed.extend(body["orders"].as_array().expect("orders").iter().map(|o| o["external_id"].as_str().expect("id").to_owned()));
                 next = body["next_cursor"].as_str().map(str::to_owned);
             }

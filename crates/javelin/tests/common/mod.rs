@@ -231,6 +231,18 @@ impl TestApp {
         let body: serde_json::Value = response.json().await.expect("JSON");
         body["token"].as_str().expect("token string").to_owned()
     }
+
+    /// `GET path` as a script does, with `token`: the status and the JSON answer.
+    pub async fn api_get(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
+        let response = api_client()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON"))
+    }
 }
 
 /// A script's client: no cookies.
