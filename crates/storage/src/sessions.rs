@@ -19,6 +19,14 @@ pub struct SessionRecord {
     pub expires_at: Timestamp,
 }
 
+/// A token's owner, and when the token was last recorded as used.
+#[derive(sqlx::FromRow)]
+struct TokenUse {
+    #[sqlx(flatten)]
+    user: User,
+    last_used_at: Option<Timestamp>,
+}
+
 impl Storage {
     pub async fn create_session(&self, new: &NewSession<'_>) -> Result<()> {
         with_pool!(self, |pool| {
@@ -92,29 +100,32 @@ impl Storage {
     }
 
     /// The owner of an unrevoked API token. Records the use at most once a minute, so
-    /// that a busy script does not turn every read into a write.
+    /// that a busy script does not turn every read into a write (on SQLite even an UPDATE that
+    /// changes nothing takes the database's one write lock).
     pub async fn use_api_token(&self, token_hash: &[u8], now: Timestamp) -> Result<Option<User>> {
         with_pool!(self, |pool| {
-            let user: Option<User> = sqlx::query_as(
-                "SELECT u.id, u.email, u.role, u.created_at
+            let found: Option<TokenUse> = sqlx::query_as(
+                "SELECT u.id, u.email, u.role, u.created_at, t.last_used_at
                  FROM api_tokens t JOIN users u ON u.id = t.user_id
                  WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
             )
             .bind(token_hash)
             .fetch_optional(pool)
             .await?;
-            if user.is_some() {
+            let Some(found) = found else { return Ok(None) };
+            let recorded_since = now - time::Duration::minutes(1);
+            if found.last_used_at.is_none_or(|last| last < recorded_since) {
                 sqlx::query(
                     "UPDATE api_tokens SET last_used_at = $2
                      WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < $3)",
                 )
                 .bind(token_hash)
                 .bind(now)
-                .bind(now - time::Duration::minutes(1))
+                .bind(recorded_since)
                 .execute(pool)
                 .await?;
             }
-            Ok(user)
+            Ok(Some(found.user))
         })
     }
 

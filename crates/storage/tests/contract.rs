@@ -136,6 +136,26 @@ javelin_storage::backend_tests! {
         assert_eq!(db.storage.use_api_token(&[7; 32], now).await.expect("use"), None);
     }
 
+    async fn api_token_use_is_recorded_once_a_minute(db) {
+        let now = Timestamp::now();
+        let owner = db.storage.create_user(&user("a@example.com", now)).await.expect("create");
+        db.storage.create_api_token(owner.id, &[7; 32], "script", now).await.expect("token");
+        let last_used = || db.storage.query_texts("SELECT COALESCE(CAST(last_used_at AS TEXT), 'never') FROM api_tokens");
+        assert_eq!(last_used().await.expect("read"), ["never"]);
+        let mut seen = Vec::new();
+        for seconds in [0, 30, 59, 61, 90, 200] {
+            let found = db.storage.use_api_token(&[7; 32], now + Duration::seconds(seconds)).await.expect("use");
+            assert_eq!(found.as_ref(), Some(&owner));
+            seen.push(last_used().await.expect("read").remove(0));
+        }
+        // Recorded at 0 s, then not before a minute has passed since: at 61 s and 200 s.
+        assert_eq!(seen[0], seen[1]);
+        assert_eq!(seen[1], seen[2]);
+        assert_ne!(seen[2], seen[3]);
+        assert_eq!(seen[3], seen[4]);
+        assert_ne!(seen[4], seen[5]);
+    }
+
     async fn platforms_are_upserted(db) {
         let now = Timestamp::now();
         let seed = [
