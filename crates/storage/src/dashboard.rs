@@ -1,7 +1,7 @@
 //! The dashboard's reads: a period's figures from the rollups for its whole days and months,
 //! from the orders themselves for the part of a day at either end; and the orders waiting to ship.
 
-use crate::db::{Db, with_pool};
+use crate::db::with_pool;
 use crate::{Result, Storage, Timestamp};
 
 /// Orders, units and the totals of the orders not cancelled, of one day, platform and currency
@@ -44,16 +44,75 @@ pub struct OpenOrders {
     pub first_at_risk: Vec<(i64, String, Timestamp)>,
 }
 
-/// Days of rollup rows up to which SQLite groups a period's SKUs by sorting them.
-const SHORT_PERIOD_DAYS: i64 = 7;
+/// A range of one SKU rollup table whose units a period's top SKUs add (`sign` 1) or take back
+/// (`sign` -1): `table`'s `period` column from `first` (included) to `end` (excluded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Piece {
+    table: &'static str,
+    period: &'static str,
+    first: i64,
+    end: i64,
+    sign: i64,
+}
 
-/// The rollup table, its period column and range that a span reads.
-fn rollup_range(span: &Span) -> Option<(&'static str, &'static str, i64, i64)> {
-    match *span {
-        Span::Days(first, end) => Some(("sku_daily", "day", first, end)),
-        Span::Months(first, end) => Some(("sku_monthly", "month", first, end)),
-        Span::Within(..) => None,
+impl Piece {
+    fn days(first: i64, end: i64, sign: i64) -> Self {
+        Self {
+            table: "sku_daily",
+            period: "day",
+            first,
+            end,
+            sign,
+        }
     }
+}
+
+/// The SKU rollup ranges that sum to a span's units, reading as few rows as it can: a span of
+/// a week or more as its weeks, each end either adding its last few days (up to three) or
+/// taking a whole week and subtracting the days outside (up to three).
+fn pieces(span: &Span) -> Vec<Piece> {
+    use crate::{week_of, week_start};
+    let (first, end) = match *span {
+        Span::Days(first, end) => (first, end),
+        Span::Months(first, end) => {
+            return vec![Piece {
+                table: "sku_monthly",
+                period: "month",
+                first,
+                end,
+                sign: 1,
+            }];
+        }
+        Span::Within(..) => return Vec::new(),
+    };
+    if end - first < 7 {
+        return vec![Piece::days(first, end, 1)];
+    }
+    let mut pieces = Vec::new();
+    let mut first_week = week_of(first);
+    let lead = first - week_start(first_week);
+    if lead > 3 {
+        first_week += 1;
+        pieces.push(Piece::days(first, week_start(first_week), 1));
+    } else if lead > 0 {
+        pieces.push(Piece::days(week_start(first_week), first, -1));
+    }
+    let mut end_week = week_of(end);
+    let tail = end - week_start(end_week);
+    if tail > 3 {
+        end_week += 1;
+        pieces.push(Piece::days(end, week_start(end_week), -1));
+    } else if tail > 0 {
+        pieces.push(Piece::days(week_start(end_week), end, 1));
+    }
+    pieces.push(Piece {
+        table: "sku_weekly",
+        period: "week",
+        first: first_week,
+        end: end_week,
+        sign: 1,
+    });
+    pieces
 }
 
 const OPEN: &str = "status IN ('unshipped', 'partially_shipped')";
@@ -152,53 +211,23 @@ impl Storage {
     /// Units sold per SKU over whole days and months (a [`Span::Within`] is not read here: the
     /// caller reads it with [`Storage::sku_units`]), best sellers first, `limit` of them or all.
     pub async fn top_skus(&self, spans: &[Span], limit: Option<u32>) -> Result<Vec<(String, i64)>> {
-        let rows: i64 = spans
-            .iter()
-            .map(|span| match span {
-                Span::Days(first, end) => end - first,
-                Span::Months(first, end) => (end - first) * 30,
-                Span::Within(..) => 0,
-            })
-            .sum();
         with_pool!(self, |pool| {
-            let mut query = sqlx::QueryBuilder::new("");
-            if matches!(self.db, Db::Sqlite { .. }) && rows > SHORT_PERIOD_DAYS {
-                // SQLite sorts the rows of a long period to group them, slowly (30 days of 3,000
-                // SKUs: 30 ms). Instead each SKU's units are summed from a short range of the
-                // primary key, the SKUs found one index seek apart. PostgreSQL groups by hashing.
-                query.push(
-                    "WITH RECURSIVE skus (sku) AS (
-                         SELECT MIN(sku) FROM sku_daily
-                         UNION ALL SELECT (SELECT MIN(sku) FROM sku_daily WHERE sku > skus.sku) FROM skus
-                         WHERE skus.sku IS NOT NULL)
-                     SELECT sku, units FROM (SELECT sku, CAST(0",
-                );
-                for (table, period, first, end) in spans.iter().filter_map(rollup_range) {
-                    query
-                        .push(format!(
-                            " + COALESCE((SELECT SUM(units) FROM {table} r WHERE r.sku = skus.sku AND r.{period} >= "
-                        ))
-                        .push_bind(first)
-                        .push(format!(" AND r.{period} < "))
-                        .push_bind(end)
-                        .push("), 0)");
-                }
-                query.push(" AS BIGINT) AS units FROM skus WHERE sku IS NOT NULL) AS totals");
-            } else {
-                query.push(
-                    "SELECT sku, units FROM (SELECT sku, CAST(SUM(units) AS BIGINT) AS units
-                     FROM (SELECT '' AS sku, 0 AS units",
-                );
-                for (table, period, first, end) in spans.iter().filter_map(rollup_range) {
-                    query
-                        .push(format!(" UNION ALL SELECT sku, units FROM {table} WHERE {period} >= "))
-                        .push_bind(first)
-                        .push(format!(" AND {period} < "))
-                        .push_bind(end);
-                }
-                query.push(") AS rows GROUP BY sku) AS totals");
+            let mut query = sqlx::QueryBuilder::new(
+                "SELECT sku, units FROM (SELECT sku, CAST(SUM(units) AS BIGINT) AS units
+                 FROM (SELECT '' AS sku, 0 AS units",
+            );
+            for piece in spans.iter().flat_map(pieces) {
+                let units = if piece.sign < 0 { "-units" } else { "units" };
+                query
+                    .push(format!(
+                        " UNION ALL SELECT sku, {units} FROM {} WHERE {} >= ",
+                        piece.table, piece.period
+                    ))
+                    .push_bind(piece.first)
+                    .push(format!(" AND {} < ", piece.period))
+                    .push_bind(piece.end);
             }
-            query.push(" WHERE units > 0 ORDER BY units DESC, sku");
+            query.push(") AS rows GROUP BY sku) AS totals WHERE units > 0 ORDER BY units DESC, sku");
             if let Some(limit) = limit {
                 query.push(" LIMIT ").push_bind(i64::from(limit));
             }
@@ -232,5 +261,55 @@ impl Storage {
                 first_at_risk,
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How many times the pieces count `day`: weeks count each of their days.
+    fn coverage(pieces: &[Piece], day: i64) -> i64 {
+        pieces
+            .iter()
+            .filter(|piece| match piece.period {
+                "day" => (piece.first..piece.end).contains(&day),
+                _ => (piece.first..piece.end).contains(&crate::week_of(day)),
+            })
+            .map(|piece| piece.sign)
+            .sum()
+    }
+
+    #[test]
+    fn pieces_count_every_day_of_a_span_once_and_no_other() {
+        // Every start in a fortnight (each weekday, twice) and every length up to ten weeks.
+        for first in 20_750..20_764 {
+            for length in 1..70 {
+                let end = first + length;
+                let pieces = pieces(&Span::Days(first, end));
+                for day in first - 14..end + 14 {
+                    let wanted = i64::from((first..end).contains(&day));
+                    assert_eq!(
+                        coverage(&pieces, day),
+                        wanted,
+                        "day {day} of {first}..{end}: {pieces:?}"
+                    );
+                }
+                let days: i64 = pieces
+                    .iter()
+                    .filter(|piece| piece.period == "day")
+                    .map(|piece| piece.end - piece.first)
+                    .sum();
+                assert!(length < 7 || days <= 6, "{first}..{end} reads {days} single days");
+            }
+        }
+    }
+
+    #[test]
+    fn months_are_read_whole_and_part_days_not_at_all() {
+        assert_eq!(pieces(&Span::Months(24_300, 24_324)).len(), 1);
+        assert_eq!(pieces(&Span::Months(24_300, 24_324))[0].table, "sku_monthly");
+        let now = Timestamp::now();
+        assert!(pieces(&Span::Within(now, now)).is_empty());
     }
 }

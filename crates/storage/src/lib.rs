@@ -33,7 +33,7 @@ pub use inventory_lists::{DEFAULT_THRESHOLD, SkuStock, StockCursor, StockFilter}
 pub use oauth_states::{OAuthState, StateLookup};
 pub use orders::{ExportedOrder, OrderCursor, OrderFilter, StatusChange, StoredItem, StoredOrder, UpsertSummary};
 pub use platforms::{NewPlatform, Platform};
-pub use rollups::{day_of, day_start, month_of, month_start};
+pub use rollups::{day_of, day_start, month_of, month_start, week_of, week_start};
 pub use search::SearchTerms;
 pub use sessions::{NewSession, SessionRecord};
 pub use sync_jobs::{JobOrigin, JobState, PageProgress, SyncJob, SyncKind};

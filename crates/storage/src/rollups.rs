@@ -1,6 +1,6 @@
 //! Rollups for the dashboard: orders, units and totals per UTC day, connection, status and
-//! currency (`order_daily`), and units sold per SKU by day and by month (`sku_daily`,
-//! `sku_monthly`). The upsert that stores
+//! currency (`order_daily`), and units sold per SKU by day, week and month (`sku_daily`,
+//! `sku_weekly`, `sku_monthly`). The upsert that stores
 //! a page of orders takes back what the orders' previous states added and adds their new states,
 //! in the same transaction: the rollups always equal a recomputation from the orders. A row
 //! that an order left (for another status) stays at zero, and readers skip it: at most one per
@@ -24,6 +24,17 @@ pub fn day_of(at: Timestamp) -> i64 {
 /// The start of a UTC day.
 pub fn day_start(day: i64) -> Option<Timestamp> {
     Timestamp::from_unix_micros(day.checked_mul(MICROS_PER_DAY)?)
+}
+
+/// The week of a day: weeks run Monday to Sunday, week 0 starting on Monday 1969-12-29
+/// (day 0, 1970-01-01, was a Thursday).
+pub fn week_of(day: i64) -> i64 {
+    (day + 3).div_euclid(7)
+}
+
+/// The first day (a Monday) of a week numbered as [`week_of`] numbers them.
+pub fn week_start(week: i64) -> i64 {
+    week * 7 - 3
 }
 
 /// The UTC month of a day, as `year * 12 + month - 1`.
@@ -82,6 +93,7 @@ type DayKey = (i64, i64, String, String);
 pub(crate) struct RollupDelta {
     days: HashMap<DayKey, (i64, i64, i64)>,
     skus: HashMap<(i64, String), i64>,
+    weeks: HashMap<(i64, String), i64>,
     months: HashMap<(i64, String), i64>,
 }
 
@@ -104,6 +116,7 @@ impl RollupDelta {
             let month = month_of(day).unwrap_or_default();
             for (sku, quantity) in &order.items {
                 *self.skus.entry((day, (*sku).to_owned())).or_default() += sign * quantity;
+                *self.weeks.entry((week_of(day), (*sku).to_owned())).or_default() += sign * quantity;
                 *self.months.entry((month, (*sku).to_owned())).or_default() += sign * quantity;
             }
         }
@@ -143,11 +156,12 @@ impl Transaction {
             });
         }
         self.add_sku_units("sku_daily", "day", delta.skus).await?;
+        self.add_sku_units("sku_weekly", "week", delta.weeks).await?;
         self.add_sku_units("sku_monthly", "month", delta.months).await?;
         Ok(())
     }
 
-    /// Adds units to `sku_daily` or `sku_monthly`, whose period column is `period`.
+    /// Adds units to `sku_daily`, `sku_weekly` or `sku_monthly`, whose period column is `period`.
     async fn add_sku_units(
         &mut self,
         table: &'static str,

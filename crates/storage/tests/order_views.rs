@@ -276,6 +276,22 @@ javelin_storage::backend_tests! {
         let mut best: Vec<(String, i64)> = totals.into_iter().filter(|(_, units)| *units > 0).collect();
         best.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         assert_eq!(db.storage.top_skus(&[Span::Days(first, end)], None).await.expect("top"), best);
+        // Periods of every length from a week to two months, from every weekday: read from the
+        // weekly rollups, with days added or taken back at either end.
+        for start in (first..end).step_by(5) {
+            for length in [7, 8, 11, 13, 30, 31, 45, 60] {
+                let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+                for ((day, sku), units) in &skus {
+                    if (start..start + length).contains(day) {
+                        *sums.entry(sku.clone()).or_default() += units;
+                    }
+                }
+                let mut expected: Vec<(String, i64)> = sums.into_iter().filter(|(_, units)| *units > 0).collect();
+                expected.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                let read = db.storage.top_skus(&[Span::Days(start, start + length)], None).await.expect("top");
+                assert_eq!(read, expected, "days {start}..{}", start + length);
+            }
+        }
         let (first_month, end_month) = (month_of(first).expect("month"), month_of(end).expect("month") + 1);
         let whole = [Span::Months(first_month, end_month)];
         assert_eq!(db.storage.top_skus(&whole, Some(3)).await.expect("top"), best[..3]);
@@ -285,5 +301,25 @@ javelin_storage::backend_tests! {
             let expected: BTreeMap<String, i64> = expected.into_iter().filter(|(_, units)| *units != 0).collect();
             assert_eq!(read, expected, "month {month}");
         }
+    }
+    async fn the_weekly_rollup_migration_fills_what_the_upserts_keep(db) {
+        let connection = db.connection("amazon").await.expect("connection");
+        let mut rng = Lcg(11);
+        let page: Vec<Order> = (0..300).map(|id| random_order(&mut rng, id, 100 * 1440)).collect();
+        upsert(&db.storage, connection, &page).await;
+        let weeks = || db.storage.query_texts(
+            "SELECT CAST(week AS TEXT) || ' ' || sku || ' ' || CAST(units AS TEXT) FROM sku_weekly ORDER BY week, sku",
+        );
+        let kept = weeks().await.expect("weeks");
+        assert!(kept.len() > 20, "{kept:?}");
+        // Orders stored before the migration: their weeks come from the daily rollups.
+        db.storage.execute_unprepared("DROP TABLE sku_weekly").await.expect("drop");
+        let migration = if db.url.starts_with("sqlite") {
+            include_str!("../migrations/sqlite/0006_weekly_skus.sql")
+        } else {
+            include_str!("../migrations/postgres/0006_weekly_skus.sql")
+        };
+        db.storage.execute_unprepared(migration).await.expect("migrate");
+        assert_eq!(weeks().await.expect("weeks"), kept);
     }
 }
