@@ -75,6 +75,23 @@ pub enum BenchCommand {
         #[command(flatten)]
         settings: Box<Settings>,
     },
+    /// The Orders, Inventory and Dashboard answers of the store `serve` uses (fill it with
+    /// `bench seed` first), served on loopback: each view's latency beside `/healthz`, the CSV
+    /// export beside a plain SELECT, many clients at once beside the same on `/healthz`. Signs in
+    /// as JAVELIN_ADMIN_EMAIL (created with JAVELIN_ADMIN_PASSWORD when the store has no user).
+    Views {
+        /// Timed requests per view.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        /// Clients sending requests at once in the load test.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Seconds each load test lasts.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[command(flatten)]
+        settings: Box<Settings>,
+    },
     /// Orders of 3 items stored through the sync path, beside a plain INSERT of the same rows
     /// in one transaction on the same kind of database.
     Ingest {

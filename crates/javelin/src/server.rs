@@ -96,6 +96,11 @@ impl Server {
         Ok(Self { listener, state })
     }
 
+    /// The store this server reads and writes.
+    pub fn storage(&self) -> Storage {
+        self.state.storage.clone()
+    }
+
     /// The sync engine this server runs.
     pub fn sync(&self) -> javelin_sync::Sync {
         self.state.sync.clone()

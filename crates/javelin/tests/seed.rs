@@ -1,4 +1,5 @@
-//! `javelin bench seed`: sample data that looks like a seller's, stored as sync stores it.
+//! `javelin bench seed`: sample data that looks like a seller's, stored as sync stores it; and
+//! `javelin bench views` measuring the pages' answers on it.
 
 use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
@@ -20,6 +21,23 @@ fn seed(db: &TestDatabase, orders: usize) {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains(&format!("{orders} orders")), "{stdout}");
+}
+
+fn bench_views(db: &TestDatabase, admin: Option<(&str, &str)>) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_javelin"));
+    command
+        .args(["bench", "views", "--requests", "3", "--clients", "4", "--seconds", "1"])
+        .env("DATABASE_URL", &db.url)
+        .env("JAVELIN_DATA_DIR", dir.path())
+        .env_remove("JAVELIN_MASTER_KEY")
+        .env_remove("JAVELIN_ADMIN_EMAIL")
+        .env_remove("JAVELIN_ADMIN_PASSWORD")
+        .stdin(Stdio::null());
+    if let Some((email, password)) = admin {
+        command.env("JAVELIN_ADMIN_EMAIL", email).env("JAVELIN_ADMIN_PASSWORD", password);
+    }
+    command.output().expect("run javelin")
 }
 
 javelin_storage::backend_tests! {
@@ -60,5 +78,23 @@ javelin_storage::backend_tests! {
         assert_eq!(storage.count_orders(None).await.expect("count"), 3000, "the same orders, not new ones");
         assert_eq!(storage.list_connections().await.expect("connections").len(), 3);
         assert_eq!(storage.list_stock(&javelin_storage::StockFilter::default(), 100_000, None).await.expect("stock").len(), stock.len());
+    }
+
+    async fn bench_views_measures_every_view_and_leaves_no_token(db) {
+        let refused = bench_views(&db, None);
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("JAVELIN_ADMIN_EMAIL"));
+
+        seed(&db, 500);
+        let output = bench_views(&db, Some(("bench@example.com", "correct-horse-battery")));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+        for view in ["orders, page 4,001", "search two title words", "dashboard, 30 days", "dashboard, two years", "inventory, low stock", "GET /api/v1/orders "] {
+            assert!(stdout.contains(view), "{view} in {stdout}");
+        }
+        // The export and the plain read of the same rows both count every order.
+        assert_eq!(stdout.matches("(500 rows in").count(), 2, "{stdout}");
+        let tokens = db.storage.query_texts("SELECT label || ' ' || CASE WHEN revoked_at IS NULL THEN 'live' ELSE 'revoked' END FROM api_tokens").await.expect("tokens");
+        assert_eq!(tokens, ["javelin bench views revoked"]);
     }
 }

@@ -165,7 +165,7 @@ impl ExportedOrder {
     }
 }
 
-const EXPORT_COLUMNS: &str = "id, platform, connection_id, external_id, marketplace_id, status, platform_status, \
+pub(crate) const EXPORT_COLUMNS: &str = "id, platform, connection_id, external_id, marketplace_id, status, platform_status, \
      fulfillment_channel, purchased_at, remote_updated_at, ship_by_at, total_minor, total_currency, item_count AS units";
 
 #[derive(sqlx::FromRow)]

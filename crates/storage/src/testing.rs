@@ -1,7 +1,7 @@
 //! Databases for tests and benchmarks: a temporary SQLite file, or a fresh schema in a
 //! PostgreSQL server (for tests, the one named by `JAVELIN_TEST_POSTGRES_URL`), so that runs in
 //! parallel do not see each other's rows; what tests need to look inside them (the migrated
-//! schema, raw SQL); and the plain INSERT that the ingest benchmark measures sync against.
+//! schema, raw SQL); and the plain INSERT and SELECT that the benchmarks measure against.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -164,6 +164,23 @@ impl TestDatabase {
 }
 
 impl Storage {
+    /// Reads every order's exported columns, newest first, the plainest way, as the reference
+    /// of the export benchmark: one query, each row decoded and counted.
+    pub async fn read_orders_plainly(&self) -> crate::Result<usize> {
+        with_pool!(self, |pool| {
+            let sql = format!(
+                "SELECT {} FROM orders ORDER BY purchased_at DESC, id DESC",
+                crate::orders::EXPORT_COLUMNS
+            );
+            let mut rows = sqlx::query_as::<_, crate::ExportedOrder>(sqlx::AssertSqlSafe(sql)).fetch(pool);
+            let mut count = 0;
+            while futures_util::TryStreamExt::try_next(&mut rows).await?.is_some() {
+                count += 1;
+            }
+            Ok(count)
+        })
+    }
+
     /// Stores new orders the plainest way, as the reference of the ingest benchmark: in one
     /// transaction, one prepared INSERT per order and per item, nothing read first.
     pub async fn insert_orders_plainly(

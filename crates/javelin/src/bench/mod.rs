@@ -5,6 +5,7 @@
 mod ingest;
 mod seed;
 mod sync;
+mod views;
 
 use std::process::ExitCode;
 
@@ -12,7 +13,8 @@ use crate::cli::BenchCommand;
 use crate::config::Config;
 
 pub fn main(command: BenchCommand) -> ExitCode {
-    crate::logging::init("warn", crate::config::LogFormat::Pretty);
+    // Slow statements are what the views benchmark measures, not warnings.
+    crate::logging::init("warn,sqlx::query=error", crate::config::LogFormat::Pretty);
     crate::block_on(async move {
         match command {
             BenchCommand::Sync {
@@ -30,6 +32,26 @@ pub fn main(command: BenchCommand) -> ExitCode {
                     }
                 };
                 seed::run(orders, seed, &config).await?
+            }
+            BenchCommand::Views {
+                requests,
+                clients,
+                seconds,
+                settings,
+            } => {
+                let config = match Config::from_settings(*settings) {
+                    Ok(config) => config,
+                    Err(err) => {
+                        eprintln!("error: {err}");
+                        return Ok(ExitCode::from(crate::EXIT_CONFIG));
+                    }
+                };
+                let options = views::Options {
+                    requests,
+                    clients,
+                    seconds,
+                };
+                views::run(options, &config).await?
             }
         }
         Ok(ExitCode::SUCCESS)
