@@ -175,8 +175,9 @@ javelin_storage::backend_tests! {
                 ("POST", "/login"),
                 ("GET", "/connections/amazon/oauth/callback"),
                 ("POST", "/api/v1/auth/token"),
+                ("GET", "/api/v1/openapi.json"),
             ],
-            "only sign-in, setup, health, assets, the token exchange and the OAuth callback are public"
+            "only sign-in, setup, health, assets, the token exchange, the OAuth callback and the API's OpenAPI document are public"
         );
         let protected: Vec<_> = table.iter().filter(|route| route.access == Access::SignedIn).collect();
         assert!(protected.len() >= 8);

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{TestApp, api_client, sample};
+use common::{TestApp, api_client, sample, with_admin};
 use javelin_sandbox::SandboxOptions;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -29,13 +29,8 @@ async fn connect_amazon(app: &TestApp, token: &str) -> i64 {
     connect_amazon_as(app, token, "").await
 }
 
-/// Connects the sandbox's Amazon seller with its refresh token and, unless empty, a Seller ID.
 async fn connect_amazon_as(app: &TestApp, token: &str, seller: &str) -> i64 {
-    let creds = sample(app).amazon;
-    let body = json!({"platform": "amazon", "client_id": creds.client_id, "client_secret": creds.client_secret,
-        "refresh_token": creds.refresh_token, "marketplace_id": "ATVPDKIKX0DER", "region": "NA",
-        "selling_partner_id": seller});
-    app.connect_by_api(token, &body).await
+    app.connect_by_api(token, &app.amazon_connection(seller)).await
 }
 
 /// Starts a sync of `kind` and waits (at most a minute) for its jobs to end; returns them.
@@ -190,13 +185,6 @@ async fn compare(app: &TestApp, token: &str, id: i64) -> usize {
     held.len()
 }
 
-fn with_admin(config: &mut javelin::config::Config) {
-    config.admin = Some(javelin::config::AdminSeed {
-        email: common::ADMIN_EMAIL.into(),
-        password: common::ADMIN_PASSWORD.into(),
-    });
-}
-
 /// An Amazon connection made through the consent (so Javelin knows the seller's id).
 async fn connect_amazon_by_consent(app: &TestApp) -> i64 {
     app.login_admin().await;
@@ -214,10 +202,7 @@ async fn connect_amazon_by_consent(app: &TestApp) -> i64 {
 }
 
 async fn connect_flipkart(app: &TestApp, token: &str) -> i64 {
-    let creds = sample(app).flipkart;
-    let body = json!({"platform": "flipkart", "username": "seller", "password": "a password",
-        "api_key": creds.api_key, "api_secret": creds.api_secret});
-    app.connect_by_api(token, &body).await
+    app.connect_by_api(token, &app.flipkart_connection()).await
 }
 
 /// Every stock row of a connection, following the cursors: (marketplace, SKU, place, available).

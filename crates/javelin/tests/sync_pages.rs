@@ -4,22 +4,13 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{TestApp, flash_of, location};
+use common::{TestApp, flash_of, location, with_admin};
 use javelin_sandbox::SandboxOptions;
-use javelin_storage::{JobOrigin, PageProgress, SyncJob, SyncKind};
+use javelin_storage::{JobOrigin, PageProgress, SyncKind};
 use reqwest::StatusCode;
 
 /// Orders of every region; about a third are North American, more than two pages of the table.
 const ORDERS: usize = 400;
-
-fn with_admin(config: &mut javelin::config::Config) {
-    config.admin = Some(javelin::config::AdminSeed {
-        email: common::ADMIN_EMAIL.into(),
-        password: common::ADMIN_PASSWORD.into(),
-    });
-}
 
 async fn start(db: javelin_storage::testing::TestDatabase) -> TestApp {
     let options = SandboxOptions {
@@ -43,26 +34,6 @@ async fn submit(app: &TestApp, page: &str, action: &str, fields: &[(&str, &str)]
     let to = location(&response).to_owned();
     let html = app.get(&to).await.text().await.expect("page");
     (to, flash_of(&html))
-}
-
-/// Waits (at most a minute) until no job of the connection is queued or running.
-async fn settle(
-    app: &TestApp,
-    events: &mut tokio::sync::broadcast::Receiver<javelin_sync::JobEvent>,
-    id: i64,
-) -> Vec<SyncJob> {
-    tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            let jobs = app.db.storage.list_jobs(id, 20).await.expect("jobs");
-            if jobs.iter().all(|job| job.finished_at.is_some()) {
-                return jobs;
-            }
-            // Any change of any job: look again.
-            let _ = events.recv().await;
-        }
-    })
-    .await
-    .expect("the jobs end within a minute")
 }
 
 async fn panel(app: &TestApp, id: i64) -> String {
@@ -103,7 +74,7 @@ javelin_storage::backend_tests! {
 
         let (to, message) = submit(&app, "/connections", &format!("/connections/{id}/sync"), &[("kind", "all")]).await;
         assert_eq!((to.as_str(), message.as_str()), (format!("/connections#connection-{id}").as_str(), "Orders and inventory sync started."));
-        let jobs = settle(&app, &mut events, id).await;
+        let jobs = app.settle(&mut events, id).await;
         assert_eq!(jobs.len(), 2, "one job of each kind");
         let done = panel(&app, id).await;
         assert!(!done.contains("data-busy"), "nothing runs: the page stops watching");
@@ -178,7 +149,7 @@ javelin_storage::backend_tests! {
         let from_text = from.to_string();
         let (_, message) = submit(&app, &page, &format!("/connections/{id}/read-from"), &[("from", &from_text)]).await;
         assert_eq!(message, format!("Orders sync started: it reads every order updated since {from_text}."));
-        let jobs = settle(&app, &mut events, id).await;
+        let jobs = app.settle(&mut events, id).await;
         let job = &jobs[0];
         assert_eq!((job.kind, job.error.as_deref(), job.fetched as usize), (SyncKind::Orders, None, app.db.storage.count_orders(Some(id)).await.expect("count") as usize));
         assert!(job.fetched > 100, "every order of the last 45 days was read: {}", job.fetched);
@@ -210,10 +181,10 @@ javelin_storage::backend_tests! {
         let mut events = sync.subscribe();
         let (to, message) = submit(&app, "/orders", "/orders/sync", &[]).await;
         assert_eq!((to.as_str(), message.as_str()), ("/orders", "Orders sync started for 1 account; new orders appear here as it runs."));
-        settle(&app, &mut events, id).await;
+        app.settle(&mut events, id).await;
         let (_, message) = submit(&app, "/inventory", "/inventory/sync", &[]).await;
         assert_eq!(message, "Inventory sync started for 1 account; new stock levels appear here as it runs.");
-        settle(&app, &mut events, id).await;
+        app.settle(&mut events, id).await;
 
         // Every order once, newest first, across pages.
         let total = app.db.storage.count_orders(Some(id)).await.expect("count") as usize;

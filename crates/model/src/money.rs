@@ -7,6 +7,8 @@ use iso_currency::Currency;
 use rust_decimal::Decimal;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Money {
@@ -112,6 +114,34 @@ impl Serialize for Money {
         object.end()
     }
 }
+
+/// What [`Serialize`] writes, for the API's OpenAPI document (written by hand, as the
+/// serialisation is).
+impl utoipa::PartialSchema for Money {
+    fn schema() -> RefOr<Schema> {
+        let text = |description: &str, pattern: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+                .pattern(Some(pattern))
+        };
+        ObjectBuilder::new()
+            .description(Some("An amount of money, never a float."))
+            .property(
+                "amount",
+                text(
+                    "A decimal string with as many decimals as the currency has (`12.30`, `1200`); negative for refunds.",
+                    r"^-?[0-9]+(\.[0-9]+)?$",
+                ),
+            )
+            .required("amount")
+            .property("currency", text("ISO 4217 code.", "^[A-Z]{3}$"))
+            .required("currency")
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Money {}
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use crate::Money;
 
 /// Where an order stands, in Javelin's words; the marketplace's own word is kept beside it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Not yet payable or confirmed (Amazon Pending).

@@ -5,7 +5,7 @@ use crate::{Result, Storage, Timestamp, Transaction};
 
 /// A connection's state, and a platform's when summarised (`not_connected` is never stored).
 /// Serialised by its snake-case code, as the API and the database name it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "TEXT", rename_all = "snake_case")]
 pub enum ConnectionStatus {

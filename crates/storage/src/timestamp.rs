@@ -109,6 +109,22 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// What [`Serialize`] writes, for the API's OpenAPI document.
+impl utoipa::PartialSchema for Timestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some(
+                "RFC 3339 in UTC, to the microsecond: `2026-11-27T06:51:24.123456Z`.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Timestamp {}
+
 impl Type<Sqlite> for Timestamp {
     fn type_info() -> SqliteTypeInfo {
         <i64 as Type<Sqlite>>::type_info()

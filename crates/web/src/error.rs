@@ -6,6 +6,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use javelin_core::connections::{ConnectError, FieldErrors};
 use javelin_core::orders::QueryError;
@@ -114,9 +115,13 @@ pub(crate) struct ApiError {
     retry_after: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct ApiErrorBody<'a> {
+/// Every error answer of the API.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiError)]
+pub(crate) struct ApiErrorBody<'a> {
+    /// What went wrong, in words for people.
     error: &'a str,
+    /// For invalid input (422): what is wrong with each field or parameter, by its name.
     #[serde(skip_serializing_if = "Option::is_none")]
     fields: Option<&'a FieldErrors>,
 }

@@ -2,12 +2,14 @@
 //! (core) and each connection's health (sync).
 
 use javelin_core::orders::{Dashboard, Period};
+use javelin_model::Platform;
 use javelin_storage::{ConnectionStatus, StockFilter, StorageError, SyncKind, Timestamp};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::AppState;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub(crate) struct Overview {
     #[serde(flatten)]
     pub figures: Dashboard,
@@ -19,7 +21,7 @@ pub(crate) struct Overview {
 /// Low-stock SKUs listed on the dashboard; the Inventory page lists them all.
 const LOW_LISTED: u32 = 20;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub(crate) struct LowStock {
     pub sku: String,
     pub title: Option<String>,
@@ -28,16 +30,17 @@ pub(crate) struct LowStock {
 }
 
 /// A connection's health at a glance.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub(crate) struct ConnectionHealth {
     pub id: i64,
+    #[schema(value_type = Platform)]
     pub platform: String,
     pub label: String,
     pub status: ConnectionStatus,
     pub sync: Vec<KindHealth>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub(crate) struct KindHealth {
     pub kind: SyncKind,
     pub last_success_at: Option<Timestamp>,

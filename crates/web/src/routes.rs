@@ -156,6 +156,7 @@ fn api_routes() -> Vec<Route> {
             api::inventory::set_threshold,
         ),
         route(SignedIn, M::GET, "/dashboard", api::dashboard::dashboard),
+        route(Public, M::GET, "/openapi.json", api::openapi::openapi),
     ]
 }
 

@@ -14,7 +14,7 @@ use super::view::credential_label;
 use super::{ConnectError, Connections};
 
 /// What Test Connection reports.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TestResult {
     pub ok: bool,
     pub message: String,

@@ -5,13 +5,15 @@ use std::collections::BTreeMap;
 
 use javelin_marketplaces::amazon::{self, Marketplace, Region};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// The longest credential accepted (Amazon's tokens are at most 2048 bytes).
 const MAX_SECRET_BYTES: usize = 4096;
 const MAX_USERNAME_CHARS: usize = 200;
 
-/// Field errors of a connect form, keyed by field name; the other input is kept by the caller.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+/// Field errors of a form, a body or a query, keyed by field or parameter name; the other input is
+/// kept by the caller.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldErrors(pub BTreeMap<&'static str, String>);
 
 impl FieldErrors {
@@ -28,24 +30,33 @@ impl FieldErrors {
     }
 }
 
-/// The Amazon fields shared by the OAuth and manual forms. No `Debug`: they hold secrets.
-#[derive(Clone, Default, Deserialize)]
+/// The Amazon fields shared by the OAuth and manual forms. No `Debug`: they hold secrets. Absent
+/// fields count as empty; what a connection needs is marked required.
+#[derive(Clone, Default, Deserialize, ToSchema)]
 pub struct AmazonApp {
+    /// The LWA Client ID, `amzn1.application-oa2-client.…`.
     #[serde(default)]
+    #[schema(required = true)]
     pub client_id: String,
     #[serde(default)]
+    #[schema(required = true)]
     pub client_secret: String,
+    /// The marketplace sold in, e.g. `ATVPDKIKX0DER` (Amazon.com).
     #[serde(default)]
+    #[schema(required = true)]
     pub marketplace_id: String,
+    /// `NA`, `EU`, `FE` or `SANDBOX`; the marketplace's own region when empty.
     #[serde(default)]
     pub region: String,
 }
 
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, ToSchema)]
 pub struct AmazonManualInput {
     #[serde(flatten)]
     pub app: AmazonApp,
+    /// The LWA refresh token, `Atzr|…`.
     #[serde(default)]
+    #[schema(required = true)]
     pub refresh_token: String,
     /// Optional: the seller's Merchant Token, which the OAuth flow receives from Amazon and a
     /// manual connection can only be told. Merchant-fulfilled stock needs it.
@@ -53,22 +64,28 @@ pub struct AmazonManualInput {
     pub selling_partner_id: String,
 }
 
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, ToSchema)]
 pub struct AmazonOAuthInput {
     #[serde(flatten)]
     pub app: AmazonApp,
+    /// The SP-API Application ID, `amzn1.sp.solution.…`.
     #[serde(default)]
+    #[schema(required = true)]
     pub application_id: String,
     /// The SP-API app is still a draft: the consent URL needs `version=beta`.
     #[serde(default, deserialize_with = "checkbox")]
     pub draft: bool,
 }
 
-#[derive(Clone, Default, Deserialize)]
+/// Without the API Key and Secret the connection is stored as `incomplete`.
+#[derive(Clone, Default, Deserialize, ToSchema)]
 pub struct FlipkartInput {
+    /// The username or Seller ID.
     #[serde(default)]
+    #[schema(required = true)]
     pub username: String,
     #[serde(default)]
+    #[schema(required = true)]
     pub password: String,
     #[serde(default)]
     pub api_key: String,

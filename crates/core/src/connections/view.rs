@@ -7,6 +7,8 @@ use javelin_marketplaces::Platform;
 use javelin_marketplaces::amazon;
 use javelin_storage::{Connection, ConnectionStatus, Timestamp};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 /// A secret field as it may be shown: `••••` and at most the last 4 characters.
 pub fn mask(secret: &str) -> String {
@@ -19,17 +21,43 @@ pub fn mask(secret: &str) -> String {
     format!("••••{tail}")
 }
 
+/// Every credential field a connection may hold, with its name for sellers.
+const CREDENTIALS: [(&str, &str); 6] = [
+    ("client_id", "Client ID"),
+    ("client_secret", "Client Secret"),
+    ("refresh_token", "Refresh Token"),
+    ("password", "Password"),
+    ("api_key", "API Key"),
+    ("api_secret", "API Secret"),
+];
+
 /// How a credential field is named to sellers.
 pub fn credential_label(field: &str) -> &'static str {
-    match field {
-        "client_id" => "Client ID",
-        "client_secret" => "Client Secret",
-        "refresh_token" => "Refresh Token",
-        "password" => "Password",
-        "api_key" => "API Key",
-        "api_secret" => "API Secret",
-        _ => "credential",
-    }
+    CREDENTIALS
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map_or("credential", |(_, label)| label)
+}
+
+/// The masked credentials a [`ConnectionView`] carries beside its other fields, for the API's
+/// OpenAPI document.
+fn credentials_schema() -> Object {
+    CREDENTIALS
+        .iter()
+        .fold(
+            ObjectBuilder::new().description(Some(
+                "The connection's credentials, masked: `••••` and at most the last 4 characters.",
+            )),
+            |object, (field, label)| {
+                object.property(
+                    *field,
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .description(Some(format!("The {label}, masked."))),
+                )
+            },
+        )
+        .build()
 }
 
 /// How a stored credential may be shown: passwords not at all (their tail is worth more to a
@@ -43,7 +71,7 @@ pub(crate) fn shown(field: &str, plain: Option<&str>) -> String {
 }
 
 /// A connection with its masked credentials, for pages and the API.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ConnectionView {
     pub id: i64,
     pub platform: Platform,
@@ -55,6 +83,7 @@ pub struct ConnectionView {
     pub selling_partner_id: Option<String>,
     /// Field name → masked value (`"client_secret": "••••a1b2"`).
     #[serde(flatten)]
+    #[schema(schema_with = credentials_schema)]
     pub credentials: BTreeMap<String, String>,
     pub created_at: Timestamp,
     pub last_tested_at: Option<Timestamp>,
@@ -94,10 +123,12 @@ impl ConnectionView {
 }
 
 /// What the Connect Platforms page and `GET /api/v1/platforms` show of one platform.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PlatformCard {
+    #[schema(value_type = Platform)]
     pub platform: String,
     pub name: String,
+    /// The worst status of its connections; `not_connected` without any.
     pub status: ConnectionStatus,
     pub connections: Vec<ConnectionView>,
 }

@@ -17,9 +17,10 @@ pub use javelin_storage::DEFAULT_THRESHOLD;
 pub const MAX_THRESHOLD: i64 = 1_000_000;
 
 /// A stock row as the API shows it. Contract: scripts rely on these names.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct StockView {
     pub connection_id: i64,
+    #[schema(value_type = javelin_model::Platform)]
     pub platform: String,
     pub marketplace_id: Option<String>,
     pub sku: String,

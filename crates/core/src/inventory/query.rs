@@ -3,23 +3,32 @@
 
 use javelin_storage::StockFilter;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::connections::FieldErrors;
-use crate::orders::page_limit;
+use crate::orders::{page_limit, page_limit_schema};
 
 /// The longest search a seller types: a title's words, an ASIN, a SKU.
 pub const MAX_SEARCH_CHARS: usize = 200;
 
 /// The query string as sent; an empty parameter counts as not sent (as an HTML form sends it).
-#[derive(Clone, Debug, Default, Deserialize)]
+/// Each is read as text and checked here, so that a wrong one is named; the OpenAPI document
+/// says what each takes.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct InventoryQuery {
+    /// A connection's id.
+    #[param(value_type = i64, minimum = 1)]
     pub connection_id: String,
     /// Words of a SKU, an ASIN or FSN, or a title.
     pub q: String,
     /// `true`: only SKUs at or below their low-stock threshold.
+    #[param(value_type = bool)]
     pub low_stock: String,
+    #[param(schema_with = page_limit_schema)]
     pub limit: String,
+    /// The `next_cursor` of the page before.
     pub cursor: String,
 }
 

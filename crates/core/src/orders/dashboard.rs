@@ -4,12 +4,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use javelin_model::Money;
+use javelin_model::{Money, OrderStatus, Platform};
 use javelin_storage::{
     DayFigures, Figures, Span, Storage, StorageError, Timestamp, day_of, day_start, month_of, month_start,
 };
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::{IntoParams, ToSchema};
 
 use super::query::{Bound, DATE_HELP, moment};
 use crate::connections::FieldErrors;
@@ -55,12 +57,26 @@ impl Preset {
 }
 
 /// `?period=&from=&to=` as sent; empty means not sent. `from`/`to` win over `period`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
+    /// The last day, 7 or 30 days, today included (30 when absent); `custom` is given by
+    /// `from` and `to`.
+    #[param(schema_with = period_schema)]
     pub period: String,
+    /// From this date (whole UTC day) or RFC 3339 time on.
     pub from: String,
+    /// To this date (included) or RFC 3339 time.
     pub to: String,
+}
+
+fn period_schema() -> Object {
+    let codes = Preset::OFFERED.map(|(_, code, _)| code);
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes.into_iter().chain([Preset::Custom.code()])))
+        .build()
 }
 
 /// A period: from `from` (included) to `before` (excluded).
@@ -171,7 +187,7 @@ fn whole_days(first: i64, end: i64, months: bool) -> Vec<Span> {
 }
 
 /// What the dashboard shows of a period.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Dashboard {
     pub from: Timestamp,
     /// The end of the period, left out.
@@ -189,37 +205,41 @@ pub struct Dashboard {
     pub open: OpenOrdersView,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct PlatformFigures {
+    #[schema(value_type = Platform)]
     pub platform: String,
     pub orders: i64,
     pub revenue: Vec<Money>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct StatusFigures {
+    #[schema(value_type = OrderStatus)]
     pub status: String,
     pub orders: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct DayRow {
     #[serde(skip)]
     pub day: i64,
     /// `YYYY-MM-DD`, UTC.
+    #[schema(format = Date)]
     pub date: String,
+    #[schema(value_type = Platform)]
     pub platform: String,
     pub orders: i64,
     pub revenue: Vec<Money>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct SkuUnits {
     pub sku: String,
     pub units: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct OpenOrdersView {
     pub waiting_to_ship: i64,
     /// Waiting, with a ship-by time within 24 hours or past.
@@ -227,7 +247,7 @@ pub struct OpenOrdersView {
     pub at_risk_orders: Vec<AtRiskOrder>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct AtRiskOrder {
     pub id: i64,
     pub external_id: String,

@@ -13,12 +13,13 @@ pub use self::export::ExportError;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use javelin_model::{Money, OrderStatus};
+use javelin_model::{Money, OrderStatus, Platform};
 use javelin_storage::{OrderCursor, OrderFilter, Storage, StorageError, StoredOrder, Timestamp};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-pub(crate) use self::query::page_limit;
 pub use self::query::{FULFILLMENT_CHANNELS, MAX_PAGE, OrderQuery, OrderRequest};
+pub(crate) use self::query::{page_limit, page_limit_schema};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -28,9 +29,10 @@ pub enum QueryError {
     Storage(#[from] StorageError),
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct OrderView {
     pub id: i64,
+    #[schema(value_type = Platform)]
     pub platform: String,
     pub connection_id: i64,
     pub external_id: String,
@@ -45,7 +47,7 @@ pub struct OrderView {
     pub items: Vec<ItemView>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ItemView {
     pub sku: Option<String>,
     pub external_item_id: String,
@@ -91,7 +93,7 @@ impl From<StoredOrder> for OrderView {
 }
 
 /// Where an order goes, as far as an OMS needs to know.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct ShipToView {
     pub city: Option<String>,
     pub region: Option<String>,
@@ -101,7 +103,7 @@ pub struct ShipToView {
 
 /// One order with everything known of it: items, where it goes, each status it was seen in,
 /// and where the seller finds it on the marketplace.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct OrderDetail {
     #[serde(flatten)]
     pub order: OrderView,
@@ -111,8 +113,9 @@ pub struct OrderDetail {
     pub marketplace_url: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct HistoryView {
+    #[schema(value_type = OrderStatus)]
     pub status: String,
     pub platform_status: String,
     /// When the marketplace changed it.

@@ -7,6 +7,8 @@ use serde::Deserialize;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
+use utoipa::IntoParams;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 use crate::connections::FieldErrors;
 
@@ -21,20 +23,40 @@ const MAX_SEARCH: usize = 200;
 pub const FULFILLMENT_CHANNELS: [&str; 5] = ["AFN", "MFN", "SELLER", "FBF", "FBF_LITE"];
 
 /// The query string as sent; an empty parameter counts as not sent (as an HTML form sends it).
-#[derive(Clone, Debug, Default, Deserialize)]
+/// Each is read as text and checked here, so that a wrong one is named; the OpenAPI document
+/// says what each takes.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct OrderQuery {
+    #[param(value_type = Platform)]
     pub platform: String,
+    /// A connection's id.
+    #[param(value_type = i64, minimum = 1)]
     pub connection_id: String,
+    #[param(value_type = OrderStatus)]
     pub status: String,
+    /// In any case.
+    #[param(schema_with = fulfillment_channel_schema)]
     pub fulfillment_channel: String,
     /// Purchased at or after: RFC 3339, or a date (from its start, UTC).
     pub from: String,
     /// Purchased at or before: RFC 3339, or a date (to its end, UTC).
     pub to: String,
+    /// Words of an order id, a SKU, an ASIN/FSN or an item title (letters and digits), all of
+    /// them found, in any case.
     pub q: String,
+    #[param(schema_with = page_limit_schema)]
     pub limit: String,
+    /// The `next_cursor` of the page before.
     pub cursor: String,
+}
+
+fn fulfillment_channel_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(FULFILLMENT_CHANNELS))
+        .build()
 }
 
 /// A checked query: what to list, how many, from where.
@@ -141,6 +163,16 @@ pub(crate) fn page_limit(text: &str, errors: &mut FieldErrors) -> u32 {
             DEFAULT_PAGE
         }
     }
+}
+
+/// What a page's `limit` takes, for the API's OpenAPI document.
+pub(crate) fn page_limit_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(MAX_PAGE))
+        .default(Some(DEFAULT_PAGE.into()))
+        .build()
 }
 
 pub(crate) const DATE_HELP: &str = "{} must be a date (2026-01-31) or a time in RFC 3339 (2026-01-31T09:30:00Z).";

@@ -74,13 +74,7 @@ impl TestApp {
 
     /// Starts a server whose administrator is created from the configuration.
     pub async fn start_with_admin(db: TestDatabase) -> Self {
-        Self::start_with(db, |config| {
-            config.admin = Some(AdminSeed {
-                email: ADMIN_EMAIL.into(),
-                password: ADMIN_PASSWORD.into(),
-            });
-        })
-        .await
+        Self::start_with(db, with_admin).await
     }
 
     pub async fn start_with(db: TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
@@ -245,6 +239,14 @@ impl TestApp {
     }
 }
 
+/// Has the server create its administrator from the configuration.
+pub fn with_admin(config: &mut Config) {
+    config.admin = Some(AdminSeed {
+        email: ADMIN_EMAIL.into(),
+        password: ADMIN_PASSWORD.into(),
+    });
+}
+
 /// A script's client: no cookies.
 pub fn api_client() -> reqwest::Client {
     javelin_marketplaces::http::ensure_crypto_provider();
@@ -391,6 +393,43 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&response), self.url("/connections"));
         flash_of(&self.get("/connections").await.text().await.expect("page"))
+    }
+
+    /// The `POST /api/v1/connections` body that connects the sandbox's Amazon seller with its
+    /// refresh token and, unless empty, a Seller ID.
+    pub fn amazon_connection(&self, seller: &str) -> serde_json::Value {
+        let creds = sample(self).amazon;
+        serde_json::json!({"platform": "amazon", "client_id": creds.client_id, "client_secret": creds.client_secret,
+            "refresh_token": creds.refresh_token, "marketplace_id": "ATVPDKIKX0DER", "region": "NA",
+            "selling_partner_id": seller})
+    }
+
+    /// The `POST /api/v1/connections` body that connects the sandbox's Flipkart seller.
+    pub fn flipkart_connection(&self) -> serde_json::Value {
+        let creds = sample(self).flipkart;
+        serde_json::json!({"platform": "flipkart", "username": "seller", "password": "a password",
+            "api_key": creds.api_key, "api_secret": creds.api_secret})
+    }
+
+    /// Waits (at most a minute) until no job of the connection is queued or running; returns
+    /// its jobs, newest first.
+    pub async fn settle(
+        &self,
+        events: &mut tokio::sync::broadcast::Receiver<javelin_sync::JobEvent>,
+        id: i64,
+    ) -> Vec<javelin_storage::SyncJob> {
+        tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                let jobs = self.db.storage.list_jobs(id, 20).await.expect("jobs");
+                if jobs.iter().all(|job| job.finished_at.is_some()) {
+                    return jobs;
+                }
+                // Any change of any job: look again.
+                let _ = events.recv().await;
+            }
+        })
+        .await
+        .expect("the jobs end within a minute")
     }
 
     pub async fn platforms(&self, token: &str) -> serde_json::Value {

@@ -3,6 +3,7 @@
 
 pub(crate) mod dashboard;
 pub(crate) mod inventory;
+pub(crate) mod openapi;
 pub(crate) mod orders;
 pub(crate) mod sync;
 
@@ -13,16 +14,19 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use javelin_core::LoginError;
-use javelin_core::connections::{AmazonOAuthInput, ConnectionView, FieldErrors, TestResult};
+use javelin_core::connections::{
+    AmazonManualInput, AmazonOAuthInput, ConnectionView, FieldErrors, FlipkartInput, PlatformCard, TestResult,
+};
 use javelin_marketplaces::Platform;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::{Identity, Via, client_address};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiErrorBody};
 use crate::extract::ConnectionId;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct TokenRequest {
     email: String,
     password: String,
@@ -30,12 +34,19 @@ pub(crate) struct TokenRequest {
     label: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct TokenResponse {
+    /// Send it as `Authorization: Bearer <token>`.
     token: String,
 }
 
 /// `POST /api/v1/auth/token` with `{"email","password"}` → `{"token": "…"}`.
+#[utoipa::path(post, path = "/auth/token", tag = "auth", request_body = TokenRequest, responses(
+    (status = 200, description = "A new API token.", body = TokenResponse),
+    (status = 401, description = "Wrong email or password.", body = ApiErrorBody),
+    (status = 429, description = "Too many failed sign-ins from this address.", body = ApiErrorBody,
+        headers(("Retry-After" = u64, description = "Seconds to wait."))),
+))]
 pub(crate) async fn create_token(
     State(state): State<AppState>,
     connect_info: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -65,6 +76,10 @@ pub(crate) async fn create_token(
 }
 
 /// `DELETE /api/v1/auth/token` revokes the bearer token it is sent with.
+#[utoipa::path(delete, path = "/auth/token", tag = "auth", responses(
+    (status = 204, description = "The token no longer works."),
+    (status = 400, description = "The call was signed in by a browser session, not a token.", body = ApiErrorBody),
+))]
 pub(crate) async fn revoke_token(State(state): State<AppState>, identity: Identity) -> Result<StatusCode, ApiError> {
     let Via::Bearer { token } = identity.via else {
         return Err(ApiError::new(
@@ -77,49 +92,62 @@ pub(crate) async fn revoke_token(State(state): State<AppState>, identity: Identi
 }
 
 /// `GET /api/v1/platforms`: every platform with its status and connections.
+#[utoipa::path(get, path = "/platforms", tag = "connections", responses(
+    (status = 200, description = "Every platform, in display order.", body = Vec<PlatformCard>),
+))]
 pub(crate) async fn platforms(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(state.connections.cards().await?))
 }
 
+/// What `POST /api/v1/connections` takes: the platform, and that platform's credentials.
+#[derive(Deserialize, ToSchema)]
+#[serde(tag = "platform", rename_all = "lowercase")]
+enum NewConnection {
+    Amazon(AmazonManualInput),
+    Flipkart(FlipkartInput),
+}
+
 /// `POST /api/v1/connections`: `{"platform":"amazon", …}` or `{"platform":"flipkart", …}`.
+#[utoipa::path(post, path = "/connections", tag = "connections", request_body = NewConnection, responses(
+    (status = 201, description = "Connected, and tested unless it is incomplete.", body = ConnectionBody),
+    (status = 422, description = "A field needs attention (`fields` says which), or the body does not parse.", body = ApiErrorBody),
+))]
 pub(crate) async fn create_connection(
     State(state): State<AppState>,
     identity: Identity,
     body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
-    let platform = body
+    // The platform first, so that a missing or unknown one is named as a field.
+    let known = body
         .get("platform")
         .and_then(serde_json::Value::as_str)
-        .and_then(|code| code.parse::<Platform>().ok());
-    let (view, test) = match platform {
-        Some(Platform::Amazon) => state
+        .is_some_and(|code| code.parse::<Platform>().is_ok());
+    if !known {
+        let codes: Vec<String> = Platform::ALL.iter().map(|p| format!("\"{}\"", p.code())).collect();
+        let mut fields = FieldErrors::default();
+        fields.add("platform", format!("Give one of {}.", codes.join(", ")));
+        return Err(ApiError::invalid(fields));
+    }
+    let (view, test) = match parse(body)? {
+        NewConnection::Amazon(input) => state
             .connections
-            .connect_amazon_manually(&identity.user, &parse(body)?)
+            .connect_amazon_manually(&identity.user, &input)
             .await
             .map(|(view, test)| (view, Some(test)))?,
-        Some(Platform::Flipkart) => {
-            state
-                .connections
-                .connect_flipkart(&identity.user, &parse(body)?)
-                .await?
-        }
-        None => {
-            let codes: Vec<String> = Platform::ALL.iter().map(|p| format!("\"{}\"", p.code())).collect();
-            let mut fields = FieldErrors::default();
-            fields.add("platform", format!("Give one of {}.", codes.join(", ")));
-            return Err(ApiError::invalid(fields));
-        }
+        NewConnection::Flipkart(input) => state.connections.connect_flipkart(&identity.user, &input).await?,
     };
     state.sync.connected();
     let body = ConnectionBody { connection: view, test };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = CreatedConnection)]
 struct ConnectionBody {
     #[serde(flatten)]
     connection: ConnectionView,
+    /// The test run at once; absent for an incomplete connection, which cannot be tested.
     #[serde(skip_serializing_if = "Option::is_none")]
     test: Option<TestResult>,
 }
@@ -133,13 +161,20 @@ fn parse<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T, A
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = AuthorizeUrl)]
 struct AuthorizeBody {
+    /// Amazon's consent page, for the seller.
+    #[schema(format = "uri")]
     authorize_url: String,
 }
 
 /// `POST /api/v1/connections/amazon/oauth/start` → `{"authorize_url": "…"}`. The callback must
 /// carry the same bearer token (or session) as this request.
+#[utoipa::path(post, path = "/connections/amazon/oauth/start", tag = "connections", request_body = AmazonOAuthInput, responses(
+    (status = 200, description = "Send the seller to `authorize_url`; Amazon sends them back to the callback.", body = AuthorizeBody),
+    (status = 422, description = "A field needs attention: `fields` says which.", body = ApiErrorBody),
+))]
 pub(crate) async fn start_amazon_oauth(
     State(state): State<AppState>,
     identity: Identity,
@@ -156,6 +191,10 @@ pub(crate) async fn start_amazon_oauth(
 }
 
 /// `POST /api/v1/connections/{id}/test` → `{"ok": …, "message": "…"}`.
+#[utoipa::path(post, path = "/connections/{id}/test", tag = "connections", params(ConnectionId), responses(
+    (status = 200, description = "What the platform answered, in words for the seller.", body = TestResult),
+    (status = 404, description = "No such connection.", body = ApiErrorBody),
+))]
 pub(crate) async fn test_connection(
     State(state): State<AppState>,
     ConnectionId(id, _): ConnectionId<ApiError>,
@@ -164,6 +203,10 @@ pub(crate) async fn test_connection(
 }
 
 /// `DELETE /api/v1/connections/{id}` → 204.
+#[utoipa::path(delete, path = "/connections/{id}", tag = "connections", params(ConnectionId), responses(
+    (status = 204, description = "Its credentials deleted, the connection deactivated."),
+    (status = 404, description = "No such connection.", body = ApiErrorBody),
+))]
 pub(crate) async fn delete_connection(
     State(state): State<AppState>,
     ConnectionId(id, _): ConnectionId<ApiError>,

@@ -7,20 +7,27 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
-use javelin_core::orders::{OrderQuery, OrderView};
+use javelin_core::orders::{OrderDetail, OrderQuery, OrderView};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiErrorBody};
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = OrderPage)]
 struct OrdersBody {
     orders: Vec<OrderView>,
+    /// The `cursor` of the next page; `null` on the last.
     next_cursor: Option<String>,
 }
 
 /// `GET /api/v1/orders` with the filters of [`OrderQuery`]: newest first. A wrong parameter
 /// answers 422, naming it.
+#[utoipa::path(get, path = "/orders", tag = "orders", params(OrderQuery), responses(
+    (status = 200, description = "A page of orders, newest first.", body = OrdersBody),
+    (status = 422, description = "A wrong parameter, named in `fields`.", body = ApiErrorBody),
+))]
 pub(crate) async fn orders(
     State(state): State<AppState>,
     Query(query): Query<OrderQuery>,
@@ -39,6 +46,10 @@ pub(crate) async fn orders(
 
 /// `GET /api/v1/orders/{id}`: the order with its items, where it goes, its history, and its
 /// page on the marketplace.
+#[utoipa::path(get, path = "/orders/{id}", tag = "orders", params(("id" = i64, Path, description = "Javelin's id of the order.")), responses(
+    (status = 200, description = "The order.", body = OrderDetail),
+    (status = 404, description = "No such order.", body = ApiErrorBody),
+))]
 pub(crate) async fn order(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let no_such = || ApiError::new(StatusCode::NOT_FOUND, "There is no such order.");
     let id: i64 = id.parse().map_err(|_| no_such())?;
@@ -48,6 +59,11 @@ pub(crate) async fn order(State(state): State<AppState>, Path(id): Path<String>)
 
 /// `GET /api/v1/orders.csv` with the filters of `GET /api/v1/orders` (not `limit` nor
 /// `cursor`: every order they let through), streamed.
+#[utoipa::path(get, path = "/orders.csv", tag = "orders", params(OrderQuery), responses(
+    (status = 200, description = "Every order the filters let through, newest first; `limit` and `cursor` are not read.",
+        content_type = "text/csv", body = String),
+    (status = 422, description = "A wrong parameter, named in `fields`.", body = ApiErrorBody),
+))]
 pub(crate) async fn orders_csv(
     State(state): State<AppState>,
     Query(query): Query<OrderQuery>,

@@ -7,13 +7,16 @@ use axum::response::{IntoResponse, Response};
 use javelin_storage::{JobState, Schedule, SyncJob, SyncKind, Timestamp};
 use javelin_sync::StartError;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiErrorBody};
 use crate::extract::ConnectionId;
 
 /// A job as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = SyncJob)]
 pub(crate) struct JobBody {
     id: i64,
     connection_id: i64,
@@ -31,7 +34,8 @@ pub(crate) struct JobBody {
     finished_at: Option<Timestamp>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = SyncProgress)]
 struct Progress {
     pages: i64,
     /// What the job is doing now, when it is worth saying.
@@ -62,27 +66,41 @@ impl From<SyncJob> for JobBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct SyncRequest {
+    #[schema(schema_with = kind_schema)]
     kind: String,
     /// For orders: read every order updated since this date (`YYYY-MM-DD`, UTC) again.
+    #[schema(format = Date)]
     from: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = SyncQueued)]
 struct Queued {
+    /// The first of `job_ids`.
     job_id: i64,
+    /// A job per kind.
     job_ids: Vec<i64>,
 }
 
+/// What a `"kind"` may name, and the kinds each starts.
+const KINDS: [(&str, &[SyncKind]); 3] = [
+    ("orders", &[SyncKind::Orders]),
+    ("inventory", &[SyncKind::Inventory]),
+    ("all", &SyncKind::ALL),
+];
+
 /// The kinds a `"kind"` names: `orders`, `inventory`, or `all`.
 pub(crate) fn kinds(kind: &str) -> Option<&'static [SyncKind]> {
-    match kind {
-        "orders" => Some(&[SyncKind::Orders]),
-        "inventory" => Some(&[SyncKind::Inventory]),
-        "all" => Some(&SyncKind::ALL),
-        _ => None,
-    }
+    KINDS.iter().find(|(name, _)| *name == kind).map(|(_, kinds)| *kinds)
+}
+
+fn kind_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(KINDS.map(|(name, _)| name)))
+        .build()
 }
 
 impl From<StartError> for ApiError {
@@ -99,6 +117,12 @@ impl From<StartError> for ApiError {
 
 /// `POST /api/v1/connections/{id}/sync` with `{"kind": "orders" | "inventory" | "all"}` and,
 /// optionally, `"from": "YYYY-MM-DD"` → 202.
+#[utoipa::path(post, path = "/connections/{id}/sync", tag = "sync", operation_id = "start_sync", params(ConnectionId),
+    request_body = SyncRequest, responses(
+    (status = 202, description = "Queued: a job per kind.", body = Queued),
+    (status = 404, description = "No such connection.", body = ApiErrorBody),
+    (status = 422, description = "A wrong `kind` or `from`, or the connection cannot sync yet.", body = ApiErrorBody),
+))]
 pub(crate) async fn start(
     State(state): State<AppState>,
     ConnectionId(id, _): ConnectionId<ApiError>,
@@ -130,6 +154,11 @@ pub(crate) async fn start(
 }
 
 /// `GET /api/v1/sync-jobs/{job_id}`.
+#[utoipa::path(get, path = "/sync-jobs/{job_id}", tag = "sync", operation_id = "sync_job",
+    params(("job_id" = i64, Path, description = "The job's id.")), responses(
+    (status = 200, description = "The job.", body = JobBody),
+    (status = 404, description = "No such job.", body = ApiErrorBody),
+))]
 pub(crate) async fn job(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<JobBody>, ApiError> {
     let not_found = || ApiError::new(StatusCode::NOT_FOUND, "There is no such sync job.");
     let id: i64 = id.parse().map_err(|_| not_found())?;
@@ -138,6 +167,10 @@ pub(crate) async fn job(State(state): State<AppState>, Path(id): Path<String>) -
 }
 
 /// `GET /api/v1/connections/{id}/sync-jobs`: recent jobs, newest first.
+#[utoipa::path(get, path = "/connections/{id}/sync-jobs", tag = "sync", operation_id = "sync_jobs", params(ConnectionId), responses(
+    (status = 200, description = "The last 50 jobs, newest first.", body = Vec<JobBody>),
+    (status = 404, description = "No such connection.", body = ApiErrorBody),
+))]
 pub(crate) async fn jobs(
     State(state): State<AppState>,
     ConnectionId(id, _): ConnectionId<ApiError>,
@@ -151,18 +184,31 @@ pub(crate) async fn jobs(
     Ok(Json(jobs.into_iter().map(JobBody::from).collect()))
 }
 
-#[derive(Serialize, Deserialize)]
+/// Both kinds' schedules; `PUT` takes both, without `next_run_at`.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(as = SyncSchedules)]
 pub(crate) struct Schedules {
     orders: ScheduleBody,
     inventory: ScheduleBody,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(as = SyncSchedule)]
 pub(crate) struct ScheduleBody {
+    /// From 1 minute to a week when set; 0 for a schedule never set.
     interval_minutes: i64,
     enabled: bool,
-    #[serde(default, skip_deserializing)]
+    /// When it runs next, while enabled.
+    #[serde(default, deserialize_with = "ignored")]
+    #[schema(read_only)]
     next_run_at: Option<Timestamp>,
+}
+
+/// Whatever a `PUT` sends as `next_run_at` is read past: the schedule sets it. (Not
+/// `skip_deserializing`, which would leave the field out of the OpenAPI document.)
+fn ignored<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Timestamp>, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer)?;
+    Ok(None)
 }
 
 fn schedules_body(schedules: Vec<Schedule>) -> Schedules {
@@ -185,6 +231,10 @@ fn schedules_body(schedules: Vec<Schedule>) -> Schedules {
 }
 
 /// `GET /api/v1/connections/{id}/schedule`.
+#[utoipa::path(get, path = "/connections/{id}/schedule", tag = "sync", operation_id = "sync_schedule", params(ConnectionId), responses(
+    (status = 200, description = "The schedules of orders and of stock.", body = Schedules),
+    (status = 404, description = "No such connection.", body = ApiErrorBody),
+))]
 pub(crate) async fn schedule(
     State(state): State<AppState>,
     ConnectionId(id, _): ConnectionId<ApiError>,
@@ -201,6 +251,12 @@ pub(crate) async fn schedule(
 pub(crate) const MAX_INTERVAL_MINUTES: i64 = 7 * 24 * 60;
 
 /// `PUT /api/v1/connections/{id}/schedule` with both kinds' `interval_minutes` and `enabled`.
+#[utoipa::path(put, path = "/connections/{id}/schedule", tag = "sync", operation_id = "set_sync_schedule", params(ConnectionId),
+    request_body = Schedules, responses(
+    (status = 200, description = "The schedules as they now are.", body = Schedules),
+    (status = 404, description = "No such connection.", body = ApiErrorBody),
+    (status = 422, description = "An interval out of range.", body = ApiErrorBody),
+))]
 pub(crate) async fn set_schedule(
     State(state): State<AppState>,
     ConnectionId(id, _): ConnectionId<ApiError>,
