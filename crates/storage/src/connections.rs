@@ -158,9 +158,10 @@ impl Transaction {
     }
 
     /// Deletes every secret of a connection and deactivates it; returns whether it was active.
-    /// The row stays, so that orders synced from it keep their origin.
+    /// The row stays, so that orders synced from it keep their origin; its stock no longer
+    /// counts.
     pub async fn deactivate_connection(&mut self, id: i64, now: Timestamp) -> Result<bool> {
-        with_tx!(self, |conn| {
+        let deactivated = with_tx!(self, |conn| {
             sqlx::query("DELETE FROM connection_secrets WHERE connection_id = $1")
                 .bind(id)
                 .execute(&mut *conn)
@@ -173,8 +174,19 @@ impl Transaction {
             .bind(now)
             .execute(&mut *conn)
             .await?;
-            Ok(done.rows_affected() == 1)
-        })
+            done.rows_affected() == 1
+        });
+        let held: Vec<String> = with_tx!(self, |conn| {
+            sqlx::query_scalar("SELECT DISTINCT sku FROM inventory_items WHERE connection_id = $1")
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?
+        });
+        let skus: Vec<&str> = held.iter().map(String::as_str).collect();
+        for chunk in skus.chunks(crate::inventory::ROWS_PER_STATEMENT) {
+            self.refresh_sku_stock(chunk).await?;
+        }
+        Ok(deactivated)
     }
 
     /// Replaces the given secrets' ciphertexts (a key rotation). Consents in progress are

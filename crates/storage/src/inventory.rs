@@ -6,7 +6,7 @@ use javelin_model::StockLevel;
 use crate::db::with_tx;
 use crate::{Result, Timestamp, Transaction};
 
-const ROWS_PER_STATEMENT: usize = 1000;
+pub(crate) const ROWS_PER_STATEMENT: usize = 1000;
 
 /// A stock level as stored, with what its SKU has across every connection.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -71,6 +71,8 @@ impl Transaction {
                 );
                 query.build().execute(&mut *conn).await?.rows_affected()
             });
+            let skus: Vec<&str> = chunk.iter().map(|level| level.sku.as_str()).collect();
+            self.refresh_sku_stock(&skus).await?;
         }
         Ok(written)
     }
@@ -85,18 +87,47 @@ impl Transaction {
         location: Option<&str>,
         read_since: Timestamp,
     ) -> Result<u64> {
-        with_tx!(self, |conn| {
-            let done = sqlx::query(
+        let pruned: Vec<String> = with_tx!(self, |conn| {
+            sqlx::query_scalar(
                 "DELETE FROM inventory_items WHERE connection_id = $1 AND marketplace_id = $2
-                     AND ($3 IS NULL OR location = $3) AND synced_at < $4",
+                     AND ($3 IS NULL OR location = $3) AND synced_at < $4
+                 RETURNING sku",
             )
             .bind(connection_id)
             .bind(marketplace_id)
             .bind(location)
             .bind(read_since)
-            .execute(&mut *conn)
-            .await?;
-            Ok(done.rows_affected())
-        })
+            .fetch_all(&mut *conn)
+            .await?
+        });
+        let skus: Vec<&str> = pruned.iter().map(String::as_str).collect();
+        for chunk in skus.chunks(ROWS_PER_STATEMENT) {
+            self.refresh_sku_stock(chunk).await?;
+        }
+        Ok(pruned.len() as u64)
+    }
+
+    /// Rewrites the `sku_stock` totals of `skus` from their stock rows of active connections
+    /// (a SKU none holds loses its row).
+    pub(crate) async fn refresh_sku_stock(&mut self, skus: &[&str]) -> Result<()> {
+        with_tx!(self, |conn| {
+            let mut delete = sqlx::QueryBuilder::new("DELETE FROM sku_stock WHERE sku IN (");
+            let mut list = delete.separated(", ");
+            for sku in skus {
+                list.push_bind(*sku);
+            }
+            delete.push(")").build().execute(&mut *conn).await?;
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO sku_stock (sku, available)
+                 SELECT i.sku, SUM(i.available) FROM inventory_items i JOIN connections c ON c.id = i.connection_id
+                 WHERE c.active = TRUE AND i.sku IN (",
+            );
+            let mut list = insert.separated(", ");
+            for sku in skus {
+                list.push_bind(*sku);
+            }
+            insert.push(") GROUP BY i.sku").build().execute(&mut *conn).await?;
+        });
+        Ok(())
     }
 }

@@ -73,10 +73,9 @@ impl SkuStock {
     }
 }
 
-/// The stock available of the SKU of the row `i`, across every active connection (read from the
-/// (SKU, connection, available) index alone).
-const SKU_AVAILABLE: &str = "(SELECT CAST(SUM(a.available) AS BIGINT) FROM inventory_items a
-     JOIN connections ac ON ac.id = a.connection_id WHERE a.sku = i.sku AND ac.active = TRUE)";
+/// The stock available of the SKU of the row `i`, across every active connection (kept in
+/// `sku_stock` by every write of stock).
+const SKU_AVAILABLE: &str = "COALESCE((SELECT a.available FROM sku_stock a WHERE a.sku = i.sku), 0)";
 
 /// The `LIKE` pattern matching `word` anywhere, ignoring case, its own `%`, `_` and `\` taken
 /// literally (with `ESCAPE '\'`).
@@ -121,13 +120,11 @@ macro_rules! push_sku_filter {
             $query.push(")");
         }
         if filter.low_stock {
-            // The SKUs at or below their threshold, from the (SKU, connection, available) index
-            // alone: no stock row is read.
+            // The SKUs at or below their threshold, from the per-SKU totals: no stock row is read.
             $query
                 .push(
-                    " AND i.sku IN (SELECT l.sku FROM inventory_items l JOIN connections lc ON lc.id = l.connection_id
-                     WHERE lc.active = TRUE GROUP BY l.sku HAVING SUM(l.available) <= COALESCE(
-                         (SELECT lt.threshold FROM inventory_thresholds lt WHERE lt.sku = l.sku), ",
+                    " AND i.sku IN (SELECT l.sku FROM sku_stock l LEFT JOIN inventory_thresholds lt ON lt.sku = l.sku
+                     WHERE l.available <= COALESCE(lt.threshold, ",
                 )
                 .push_bind(DEFAULT_THRESHOLD)
                 .push("))");

@@ -151,6 +151,62 @@ javelin_storage::backend_tests! {
         assert!(rows.iter().filter(|row| row.sku == "MUG-1").all(|row| row.sku_available == 11));
     }
 
+    async fn sku_totals_follow_every_read_prune_and_disconnection(db) {
+        let (a, b, f) = accounts(&db).await;
+        let start = Timestamp::now();
+        // What the low-stock filter reads, beside the sum of the stock rows the lists show.
+        let check = |step: &'static str| {
+            let storage = db.storage.clone();
+            async move {
+                let kept = storage.query_texts("SELECT sku || ' ' || CAST(available AS TEXT) FROM sku_stock ORDER BY sku").await.expect("totals");
+                let rows = storage.list_stock(&StockFilter::default(), 500, None).await.expect("rows");
+                let mut sums: std::collections::BTreeMap<String, i64> = Default::default();
+                for row in rows {
+                    *sums.entry(row.sku).or_default() += row.available;
+                }
+                let summed: Vec<String> = sums.into_iter().map(|(sku, available)| format!("{sku} {available}")).collect();
+                assert_eq!(kept, summed, "after {step}");
+            }
+        };
+        let mut seed = 5u64;
+        let mut next = move |below: u64| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % below
+        };
+        for round in 0..6i64 {
+            let at = start + Duration::minutes(round);
+            for (connection, location) in [(a, "fba"), (b, "fbm"), (f, "LOC1")] {
+                // One level per SKU and place, as a read reports them.
+                let mut levels = std::collections::BTreeMap::new();
+                for _ in 0..next(12) {
+                    let sku = format!("SKU-{}", next(9));
+                    levels.insert(sku.clone(), level(&sku, location, next(20) as i64, 0, 0));
+                }
+                let levels: Vec<StockLevel> = levels.into_values().collect();
+                store(&db.storage, connection, &levels, at).await;
+            }
+            check("a read").await;
+            // A complete read of A's FBA that did not report some SKUs: they are gone.
+            let mut tx = db.storage.begin().await.expect("begin");
+            tx.prune_stock(a, "ATVPDKIKX0DER", Some("fba"), at).await.expect("prune");
+            tx.commit().await.expect("commit");
+            check("a prune").await;
+        }
+        let mut tx = db.storage.begin().await.expect("begin");
+        tx.deactivate_connection(b, start).await.expect("deactivate");
+        tx.commit().await.expect("commit");
+        check("a disconnection").await;
+        // Stock stored before the table existed: the migration sums it the same way.
+        db.storage.execute_unprepared("DROP TABLE sku_stock").await.expect("drop");
+        let migration = if db.url.starts_with("sqlite") {
+            include_str!("../migrations/sqlite/0007_sku_stock.sql")
+        } else {
+            include_str!("../migrations/postgres/0007_sku_stock.sql")
+        };
+        db.storage.execute_unprepared(migration).await.expect("migrate");
+        check("the migration").await;
+    }
+
     async fn thresholds_default_to_five_and_can_be_changed(db) {
         let (a, _, f) = accounts(&db).await;
         let now = Timestamp::now();
