@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
 use common::{ADMIN_EMAIL, ADMIN_PASSWORD, Process, TestApp, sample};
@@ -9,19 +10,31 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use javelin_storage::testing::TestDatabase;
 
-/// A chromedriver process of this test's own (killed when the test ends, however it ends),
-/// with a browser session on it.
+/// A chromedriver process of this test's own (killed with the Chromium it started when the
+/// test ends, however it ends), with a browser session on it.
 struct Browser {
     client: Client,
-    _driver: Process,
+    driver: Process,
     _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Chromium outlives a killed chromedriver: end the whole process group they share.
+        let group = format!("-{}", self.driver.child().id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    }
 }
 
 impl Browser {
     async fn start() -> Self {
         // Port 0: chromedriver picks a free port and says which when it accepts sessions.
-        let mut driver =
-            Process::spawn_reading_stdout(Command::new("chromedriver").arg("--port=0").stderr(Stdio::null()));
+        let mut driver = Process::spawn_reading_stdout(
+            Command::new("chromedriver")
+                .arg("--port=0")
+                .stderr(Stdio::null())
+                .process_group(0),
+        );
         let started = driver.wait_for_line(
             "chromedriver start (apt-get install chromium chromium-driver)",
             |line| line.contains("started successfully on port"),
@@ -54,7 +67,7 @@ impl Browser {
             .expect("browser session");
         Self {
             client,
-            _driver: driver,
+            driver,
             _profile: profile,
         }
     }
