@@ -35,7 +35,9 @@ fn bench_views(db: &TestDatabase, admin: Option<(&str, &str)>) -> std::process::
         .env_remove("JAVELIN_ADMIN_PASSWORD")
         .stdin(Stdio::null());
     if let Some((email, password)) = admin {
-        command.env("JAVELIN_ADMIN_EMAIL", email).env("JAVELIN_ADMIN_PASSWORD", password);
+        command
+            .env("JAVELIN_ADMIN_EMAIL", email)
+            .env("JAVELIN_ADMIN_PASSWORD", password);
     }
     command.output().expect("run javelin")
 }
@@ -89,12 +91,14 @@ javelin_storage::backend_tests! {
         let output = bench_views(&db, Some(("bench@example.com", "correct-horse-battery")));
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
-        for view in ["orders, page 4,001", "search two title words", "dashboard, 30 days", "dashboard, two years", "inventory, low stock", "GET /api/v1/orders "] {
+        for view in ["orders, page 4,001", "search two title words", "dashboard, 30 days", "dashboard, two years", "inventory, low stock", "page: dashboard, 30 days", "page: an order", "GET /api/v1/orders "] {
             assert!(stdout.contains(view), "{view} in {stdout}");
         }
         // The export and the plain read of the same rows both count every order.
         assert_eq!(stdout.matches("(500 rows in").count(), 2, "{stdout}");
         let tokens = db.storage.query_texts("SELECT label || ' ' || CASE WHEN revoked_at IS NULL THEN 'live' ELSE 'revoked' END FROM api_tokens").await.expect("tokens");
         assert_eq!(tokens, ["javelin bench views revoked"]);
+        let sessions = db.storage.query_texts("SELECT CAST(COUNT(*) AS TEXT) FROM sessions").await.expect("sessions");
+        assert_eq!(sessions, ["0"], "the page session was signed out");
     }
 }

@@ -45,13 +45,27 @@ pub async fn run(options: Options, config: &Config) -> anyhow::Result<()> {
         .pool_max_idle_per_host(options.clients.max(1))
         .build()?;
     let token = sign_in(&http, &base, &admin.email, &admin.password).await?;
-    let client = Client { http, base, token };
-    let measured = measure(&client, &options, &storage).await;
+    let client = Client {
+        http,
+        base: base.clone(),
+        token: Some(token.clone()),
+    };
+    let browser = Client {
+        http: reqwest::Client::builder().cookie_store(true).build()?,
+        base,
+        token: None,
+    };
+    let measured = async {
+        let csrf = browser.sign_in(&admin.email, &admin.password).await?;
+        let measured = measure(&client, &browser, &options, &storage).await;
+        browser.sign_out(&csrf).await.and(measured)
+    }
+    .await;
     // The token is the benchmark's own: it goes whatever the measurement did.
     let revoked = client
         .http
         .delete(format!("{}/api/v1/auth/token", client.base))
-        .bearer_auth(&client.token)
+        .bearer_auth(&token)
         .send()
         .await;
     stop.cancel();
@@ -61,15 +75,22 @@ pub async fn run(options: Options, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn measure(client: &Client, options: &Options, storage: &javelin_storage::Storage) -> anyhow::Result<()> {
-    let views = views(client).await?;
+async fn measure(
+    client: &Client,
+    browser: &Client,
+    options: &Options,
+    storage: &javelin_storage::Storage,
+) -> anyhow::Result<()> {
+    let (api, pages) = views(client).await?;
     println!("\n  latency of {} requests one after another, ms", options.requests);
     println!("  {:<44} {:>7} {:>7} {:>7} {:>7}", "view", "p50", "p95", "p99", "goal");
     let floor = client.latencies("/healthz", options.requests).await?;
     print_row("GET /healthz (the reference)", &floor, None);
-    for view in &views {
-        let times = client.latencies(&view.path, options.requests).await?;
-        print_row(&view.name, &times, Some(view.goal_ms));
+    for (views, client) in [(&api, client), (&pages, browser)] {
+        for view in views {
+            let times = client.latencies(&view.path, options.requests).await?;
+            print_row(&view.name, &times, Some(view.goal_ms));
+        }
     }
 
     println!(
@@ -131,9 +152,9 @@ struct View {
     goal_ms: u32,
 }
 
-/// The views measured: the orders list under each filter and deep down, searches for words
-/// taken from the newest order, the dashboard's periods, inventory.
-async fn views(client: &Client) -> anyhow::Result<Vec<View>> {
+/// The views measured, in the API and as pages: the orders list under each filter and deep
+/// down, searches for words taken from the newest order, the dashboard's periods, inventory.
+async fn views(client: &Client) -> anyhow::Result<(Vec<View>, Vec<View>)> {
     let newest = client.get_json("/api/v1/orders?limit=1").await?;
     let order = newest["orders"]
         .get(0)
@@ -156,7 +177,27 @@ async fn views(client: &Client) -> anyhow::Result<Vec<View>> {
         path,
         goal_ms,
     };
-    Ok(vec![
+    let order_id = order["id"].as_i64().unwrap_or_default();
+    let sku = query_value(&text(&item["sku"]));
+    let pages = vec![
+        view("page: dashboard, 30 days", "/".into(), 20),
+        view(
+            "page: dashboard, two years",
+            format!("/?from={two_years_ago}&to={today}"),
+            100,
+        ),
+        view("page: orders", "/orders".into(), 10),
+        view(
+            "page: orders, page 4,001",
+            format!("/orders?cursor={}", query_value(&deep)),
+            10,
+        ),
+        view("page: orders, search an SKU", format!("/orders?q={sku}"), 50),
+        view("page: an order", format!("/orders/{order_id}"), 10),
+        view("page: inventory", "/inventory".into(), 10),
+        view("page: inventory, low stock", "/inventory?low_stock=true".into(), 10),
+    ];
+    let api = vec![
         view("orders, newest", "/api/v1/orders".into(), 10),
         view(
             "orders, platform=flipkart",
@@ -187,11 +228,7 @@ async fn views(client: &Client) -> anyhow::Result<Vec<View>> {
             format!("/api/v1/orders?cursor={}", query_value(&deep)),
             10,
         ),
-        view(
-            "search an SKU",
-            format!("/api/v1/orders?q={}", query_value(&text(&item["sku"]))),
-            50,
-        ),
+        view("search an SKU", format!("/api/v1/orders?q={sku}"), 50),
         view(
             "search an order id",
             format!("/api/v1/orders?q={}", query_value(&text(&order["id"]))),
@@ -212,22 +249,36 @@ async fn views(client: &Client) -> anyhow::Result<Vec<View>> {
         ),
         view("inventory", "/api/v1/inventory".into(), 10),
         view("inventory, low stock", "/api/v1/inventory?low_stock=true".into(), 10),
-    ])
+    ];
+    Ok((api, pages))
+}
+
+/// The form token in a page's hidden `csrf_token` field.
+fn form_token(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
 }
 
 fn query_value(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+/// A script with a bearer token, or a browser with its session cookie.
 struct Client {
     http: reqwest::Client,
     base: String,
-    token: String,
+    token: Option<String>,
 }
 
 impl Client {
     fn request(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token)
+        let request = self.http.get(format!("{}{path}", self.base));
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
     }
 
     async fn get_json(&self, path: &str) -> anyhow::Result<Value> {
@@ -238,6 +289,38 @@ impl Client {
             bail!("GET {path} answered {status}: {body}");
         }
         Ok(serde_json::from_str(&body)?)
+    }
+
+    /// Signs in through the login form, as a person does; returns the session's form token.
+    async fn sign_in(&self, email: &str, password: &str) -> anyhow::Result<String> {
+        let login = self.request("/login").send().await?.text().await?;
+        let csrf = form_token(&login).context("no form token on the login page")?;
+        let form = [("csrf_token", csrf.as_str()), ("email", email), ("password", password)];
+        let signed_in = self
+            .http
+            .post(format!("{}/login", self.base))
+            .form(&form)
+            .send()
+            .await?;
+        // Signed in, the form sends the browser on to the dashboard; else it shows itself again.
+        if signed_in.url().path() != "/" {
+            bail!("signing in as {email} through the login form failed");
+        }
+        form_token(&signed_in.text().await?).context("no form token on the dashboard")
+    }
+
+    async fn sign_out(&self, csrf: &str) -> anyhow::Result<()> {
+        let form = [("csrf_token", csrf)];
+        let response = self
+            .http
+            .post(format!("{}/logout", self.base))
+            .form(&form)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("signing out answered {}", response.status());
+        }
+        Ok(())
     }
 
     /// The cursor of the page that starts `skip` orders down, newest first.
