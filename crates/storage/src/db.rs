@@ -226,6 +226,17 @@ impl Storage {
         }
     }
 
+    /// Brings the planner's statistics up to date after a bulk load. PostgreSQL: `ANALYZE`, which
+    /// autovacuum does too, later, where it is on; until then the planner guesses row counts
+    /// and read the 50 orders' items of a page by scanning every item (380 ms instead of 2).
+    /// SQLite: nothing; its plans here are chosen without statistics, and measured so.
+    pub async fn analyze(&self) -> Result<()> {
+        if let Db::Postgres(pool) = &self.db {
+            sqlx::raw_sql("ANALYZE").execute(pool).await?;
+        }
+        Ok(())
+    }
+
     /// Applies the embedded migrations. Safe when several instances start at once:
     /// PostgreSQL serialises them with an advisory lock (inside sqlx), SQLite with a lock
     /// file beside the database.
