@@ -199,7 +199,7 @@ async fn seed_store(storage: &Storage, count: usize, seed: u64) -> anyhow::Resul
         tx.commit().await?;
     }
     println!("  {levels} stock levels of {PRODUCTS} SKUs");
-    storage.analyze().await?;
+    storage.vacuum_analyze().await?;
     Ok(())
 }
 
