@@ -233,7 +233,13 @@ impl Storage {
     /// SQLite: nothing; its plans here are chosen without statistics, and measured so.
     pub async fn vacuum_analyze(&self) -> Result<()> {
         if let Db::Postgres(pool) = &self.db {
-            sqlx::raw_sql("VACUUM (ANALYZE)").execute(pool).await?;
+            // Javelin's bulk-loaded tables, not the whole database (which may hold others).
+            sqlx::raw_sql(
+                "VACUUM (ANALYZE) orders, order_items, order_status_changes, order_search, order_daily,
+                     sku_daily, sku_weekly, sku_monthly, inventory_items, sku_stock",
+            )
+            .execute(pool)
+            .await?;
         }
         Ok(())
     }
