@@ -8,6 +8,8 @@ use javelin_storage::testing::TestDatabase;
 use javelin_storage::{DEFAULT_THRESHOLD, SkuStock, StockCursor, StockFilter, Storage, StoredStock, Timestamp};
 use time::Duration;
 
+mod common;
+
 /// A stock level of `sku` at `location` (`fba`, `fbm` or a Flipkart location id).
 fn level(sku: &str, location: &str, available: i64, reserved: i64, inbound: i64) -> StockLevel {
     let flipkart = !matches!(location, "fba" | "fbm");
@@ -197,13 +199,13 @@ javelin_storage::backend_tests! {
         tx.commit().await.expect("commit");
         check("a disconnection").await;
         // Stock stored before the table existed: the migration sums it the same way.
-        db.storage.execute_unprepared("DROP TABLE sku_stock").await.expect("drop");
-        let migration = if db.url.starts_with("sqlite") {
-            include_str!("../migrations/sqlite/0007_sku_stock.sql")
-        } else {
-            include_str!("../migrations/postgres/0007_sku_stock.sql")
-        };
-        db.storage.execute_unprepared(migration).await.expect("migrate");
+        common::refill(
+            &db,
+            "sku_stock",
+            include_str!("../migrations/sqlite/0007_sku_stock.sql"),
+            include_str!("../migrations/postgres/0007_sku_stock.sql"),
+        )
+        .await;
         check("the migration").await;
     }
 

@@ -313,13 +313,13 @@ javelin_storage::backend_tests! {
         let kept = weeks().await.expect("weeks");
         assert!(kept.len() > 20, "{kept:?}");
         // Orders stored before the migration: their weeks come from the daily rollups.
-        db.storage.execute_unprepared("DROP TABLE sku_weekly").await.expect("drop");
-        let migration = if db.url.starts_with("sqlite") {
-            include_str!("../migrations/sqlite/0006_weekly_skus.sql")
-        } else {
-            include_str!("../migrations/postgres/0006_weekly_skus.sql")
-        };
-        db.storage.execute_unprepared(migration).await.expect("migrate");
+        common::refill(
+            &db,
+            "sku_weekly",
+            include_str!("../migrations/sqlite/0006_weekly_skus.sql"),
+            include_str!("../migrations/postgres/0006_weekly_skus.sql"),
+        )
+        .await;
         assert_eq!(weeks().await.expect("weeks"), kept);
     }
 }

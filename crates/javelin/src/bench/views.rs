@@ -167,6 +167,10 @@ async fn views(client: &Client) -> anyhow::Result<(Vec<View>, Vec<View>)> {
         .take(2)
         .map(str::to_owned)
         .collect();
+    let (external_id, sku) = (text(&order["external_id"]), text(&item["sku"]));
+    if external_id.is_empty() || sku.is_empty() || title_words.is_empty() {
+        bail!("the newest order has no marketplace id, SKU or title to search for: {order}");
+    }
     let deep = client.cursor_after(DEEP).await?;
     let today = time::OffsetDateTime::now_utc().date();
     let year_ago = today - time::Duration::days(365);
@@ -178,7 +182,7 @@ async fn views(client: &Client) -> anyhow::Result<(Vec<View>, Vec<View>)> {
         goal_ms,
     };
     let order_id = order["id"].as_i64().unwrap_or_default();
-    let sku = query_value(&text(&item["sku"]));
+    let sku = query_value(&sku);
     let pages = vec![
         view("page: dashboard, 30 days", "/".into(), 20),
         view(
@@ -231,7 +235,7 @@ async fn views(client: &Client) -> anyhow::Result<(Vec<View>, Vec<View>)> {
         view("search an SKU", format!("/api/v1/orders?q={sku}"), 50),
         view(
             "search an order id",
-            format!("/api/v1/orders?q={}", query_value(&text(&order["id"]))),
+            format!("/api/v1/orders?q={}", query_value(&external_id)),
             50,
         ),
         view(

@@ -1,4 +1,4 @@
-//! Orders to store in the storage tests.
+//! Orders to store in the storage tests, and a migration's backfill run again.
 #![allow(dead_code)] // Each test file uses its own part.
 
 use javelin_model::{Money, Order, OrderItem, OrderStatus, ShipTo};
@@ -54,4 +54,15 @@ pub async fn upsert(storage: &Storage, connection_id: i64, orders: &[Order]) -> 
         .expect("upsert");
     tx.commit().await.expect("commit");
     summary
+}
+
+/// Drops `table` and runs again the migration that made and filled it (its SQLite or its
+/// PostgreSQL text, as `db` is), as on a store whose rows were written before it existed.
+pub async fn refill(db: &javelin_storage::testing::TestDatabase, table: &str, sqlite: &str, postgres: &str) {
+    db.storage
+        .execute_unprepared(&format!("DROP TABLE {table}"))
+        .await
+        .expect("drop");
+    let migration = if db.url.starts_with("sqlite") { sqlite } else { postgres };
+    db.storage.execute_unprepared(migration).await.expect("migrate");
 }
