@@ -147,6 +147,11 @@ javelin_storage::backend_tests! {
                 {"platform": "flipkart", "name": "Flipkart", "status": "not_connected", "connections": []},
             ])
         );
+        // The scheme's case does not matter (RFC 9110).
+        for scheme in ["bearer", "BEARER"] {
+            let response = api.get(app.url("/api/v1/platforms")).header("authorization", format!("{scheme} {token}")).send().await.expect("GET");
+            assert_eq!(response.status(), StatusCode::OK, "{scheme}");
+        }
         // Pages accept the token too.
         assert_eq!(api.get(app.url("/orders")).bearer_auth(&token).send().await.expect("GET").status(), StatusCode::OK);
 

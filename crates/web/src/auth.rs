@@ -68,7 +68,12 @@ pub(crate) async fn identify(
     next: Next,
 ) -> Response {
     if let Some(header) = request.headers().get(AUTHORIZATION) {
-        let Some(token) = header.to_str().ok().and_then(|value| value.strip_prefix("Bearer ")) else {
+        // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` is `Bearer`.
+        let token = header.to_str().ok().and_then(|value| {
+            let (scheme, token) = value.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(token)
+        });
+        let Some(token) = token else {
             return ApiError::unauthorized("The Authorization header must be 'Bearer <token>'.").into_response();
         };
         let token = token.trim().to_owned();
