@@ -351,6 +351,14 @@ javelin_storage::backend_tests! {
         let response = api.get(app.url("/healthz")).send().await.expect("GET");
         assert_eq!(response.status(), StatusCode::OK);
         assert!(response.headers().contains_key("x-request-id"));
+        // A client's request id is kept when it is a short safe token, replaced otherwise.
+        let long = "a".repeat(65);
+        for (sent, kept) in [("abc.DEF_1-2", true), ("<script>alert(1)</script>", false), (long.as_str(), false), ("a b", false)] {
+            let response = api.get(app.url("/login")).header("x-request-id", sent).send().await.expect("GET");
+            let id = response.headers()["x-request-id"].to_str().expect("ascii").to_owned();
+            assert_eq!(id == sent, kept, "{sent:?} answered with {id:?}");
+            assert!(!id.is_empty());
+        }
         assert_eq!(response.headers()["x-content-type-options"], "nosniff");
         assert_eq!(response.headers()["x-frame-options"], "DENY");
         assert!(response.headers()["content-security-policy"].to_str().expect("ascii").contains("default-src 'self'"));

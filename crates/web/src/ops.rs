@@ -1,9 +1,10 @@
-//! Health, readiness, metrics and the per-request log span.
+//! Health, readiness, metrics, the per-request log span and its request id.
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{Request, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderName, Request, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use tracing::Span;
 
 use crate::AppState;
@@ -41,4 +42,28 @@ pub(crate) fn request_span(request: &Request<Body>) -> Span {
         .and_then(|value| value.to_str().ok())
         .unwrap_or("-");
     tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
+}
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Keeps a client's `X-Request-Id` only when it is a short safe token (`[A-Za-z0-9._-]{1,64}`):
+/// it is copied into every log line and into the answer. Anything else is dropped, and a fresh
+/// id is made for the request as for one that sent none.
+pub(crate) async fn screen_request_id(mut request: Request<Body>, next: Next) -> Response {
+    let headers = request.headers_mut();
+    if !headers
+        .get_all(&X_REQUEST_ID)
+        .iter()
+        .all(|id| is_safe_request_id(id.as_bytes()))
+    {
+        headers.remove(&X_REQUEST_ID);
+    }
+    next.run(request).await
+}
+
+fn is_safe_request_id(id: &[u8]) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }

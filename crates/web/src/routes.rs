@@ -200,6 +200,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), metrics::record))
         .layer(
             ServiceBuilder::new()
+                .layer(from_fn(ops::screen_request_id))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()
