@@ -378,8 +378,16 @@ javelin_storage::backend_tests! {
         // API routes are labelled by their full pattern, unknown ones by one label.
         assert!(text.contains(r#"javelin_http_requests_total{method="POST",route="/api/v1/auth/token",status="200"} 1"#), "{text}");
         api.get(app.url("/api/v1/connections/7/nothing")).bearer_auth(&token).send().await.expect("GET");
+        // Invented methods are counted under one label, whatever their names.
+        for name in ["FOOBAR", "BAZQUUX"] {
+            let method = reqwest::Method::from_bytes(name.as_bytes()).expect("method");
+            let response = api.request(method, app.url("/healthz")).send().await.expect("request");
+            assert!(response.status().is_client_error(), "{name}: {}", response.status());
+        }
         let text = api.get(app.url("/metrics")).bearer_auth(&token).send().await.expect("GET").text().await.expect("body");
         assert!(!text.contains("/connections/7"), "{text}");
+        assert!(!text.contains("FOOBAR") && !text.contains("BAZQUUX"), "{text}");
+        assert!(text.contains(r#"{method="other",route="/healthz",status="#), "{text}");
     }
 
     async fn platforms_are_present_after_start_and_restart(db) {
