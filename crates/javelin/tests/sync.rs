@@ -88,14 +88,9 @@ async fn post_sync(app: &TestApp, token: &str, id: i64, body: Value) -> i64 {
 }
 
 async fn get(app: &TestApp, token: &str, path: &str) -> Value {
-    let response = api_client()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET");
-    assert_eq!(response.status(), StatusCode::OK, "{path}");
-    response.json().await.expect("JSON")
+    let (status, body) = app.api_get(token, path).await;
+    assert_eq!(status, StatusCode::OK.as_u16(), "{path}");
+    body
 }
 
 /// Every order of a connection, following the cursors.

@@ -115,15 +115,11 @@ impl Storage {
             let Some(found) = found else { return Ok(None) };
             let recorded_since = now - time::Duration::minutes(1);
             if found.last_used_at.is_none_or(|last| last < recorded_since) {
-                sqlx::query(
-                    "UPDATE api_tokens SET last_used_at = $2
-                     WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at < $3)",
-                )
-                .bind(token_hash)
-                .bind(now)
-                .bind(recorded_since)
-                .execute(pool)
-                .await?;
+                sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .bind(now)
+                    .execute(pool)
+                    .await?;
             }
             Ok(Some(found.user))
         })
