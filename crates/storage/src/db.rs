@@ -65,6 +65,13 @@ pub(crate) use with_tx;
 /// Where a reading task sends its batches of rows.
 pub(crate) type BatchSender<T> = tokio::sync::mpsc::Sender<Result<Vec<T>>>;
 
+/// ` LIMIT n`, written into the statement rather than bound: SQLite plans a bound LIMIT by its
+/// value, so each new binding re-prepares the statement (a twentieth of an orders page's time).
+/// The limits are a handful of small numbers, so the statement cache holds them all.
+pub(crate) fn limit(n: u32) -> String {
+    format!(" LIMIT {n}")
+}
+
 /// The batches `read` sends, read on a task of its own so that whoever consumes the stream
 /// holds a batch or two at a time however many rows there are. Dropping the stream stops the
 /// reading at its next batch.

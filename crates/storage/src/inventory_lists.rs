@@ -170,7 +170,7 @@ impl Storage {
                     .push_bind(after.id)
                     .push(")");
             }
-            query.push(" ORDER BY i.sku, i.id LIMIT ").push_bind(i64::from(limit));
+            query.push(" ORDER BY i.sku, i.id").push(crate::db::limit(limit));
             Ok(query.build_query_as().fetch_all(pool).await?)
         })
     }
@@ -231,8 +231,8 @@ impl Storage {
                 query.push(" AND i.sku > ").push_bind(after.to_owned());
             }
             query
-                .push(" GROUP BY i.sku ORDER BY i.sku LIMIT ")
-                .push_bind(i64::from(limit));
+                .push(" GROUP BY i.sku ORDER BY i.sku")
+                .push(crate::db::limit(limit));
             Ok(query.build_query_as().fetch_all(pool).await?)
         })
     }

@@ -138,6 +138,7 @@ pub(crate) struct OrderRow {
     ship_region: Option<String>,
     ship_postal_code: Option<String>,
     ship_country: Option<String>,
+    items: Option<sqlx::types::Json<Vec<ItemJson>>>,
 }
 
 /// An order as exported: its own columns, `units` summing its items' quantities.
@@ -168,18 +169,36 @@ impl ExportedOrder {
 pub(crate) const EXPORT_COLUMNS: &str = "id, platform, connection_id, external_id, marketplace_id, status, platform_status, \
      fulfillment_channel, purchased_at, remote_updated_at, ship_by_at, total_minor, total_currency, item_count AS units";
 
-#[derive(sqlx::FromRow)]
-struct ItemRow {
-    order_id: i64,
-    external_id: String,
-    sku: Option<String>,
-    product_id: Option<String>,
-    title: Option<String>,
-    quantity: i64,
-    quantity_shipped: i64,
-    unit_price_minor: Option<i64>,
-    line_total_minor: Option<i64>,
-    currency: Option<String>,
+/// An item as [`ITEMS`] sends it: a JSON array in this order.
+#[derive(serde::Deserialize)]
+struct ItemJson(
+    String,         // external_id
+    Option<String>, // sku
+    Option<String>, // product_id
+    Option<String>, // title
+    i64,            // quantity
+    i64,            // quantity_shipped
+    Option<i64>,    // unit_price_minor
+    Option<i64>,    // line_total_minor
+    Option<String>, // currency
+);
+
+impl From<ItemJson> for StoredItem {
+    fn from(
+        ItemJson(external_id, sku, product_id, title, quantity, quantity_shipped, unit, line, currency): ItemJson,
+    ) -> Self {
+        let currency = currency.as_deref();
+        Self {
+            unit_price: money(unit, currency),
+            line_total: money(line, currency),
+            external_id,
+            sku,
+            product_id,
+            title,
+            quantity,
+            quantity_shipped,
+        }
+    }
 }
 
 /// Stored money back as [`Money`]; a currency the database holds was valid when written.
@@ -194,6 +213,16 @@ fn timestamp(at: time::OffsetDateTime) -> Timestamp {
 pub(crate) const ORDER_COLUMNS: &str = "id, connection_id, platform, external_id, marketplace_id, status, platform_status, \
      fulfillment_channel, purchased_at, remote_updated_at, ship_by_at, total_minor, total_currency, ship_city, \
      ship_region, ship_postal_code, ship_country";
+
+/// An order's items, in one JSON array of [`ItemJson`]s (`NULL` on PostgreSQL when it has none),
+/// so that a page of orders comes back in one statement as one row per order: a statement and
+/// a row per item more cost SQLite a thread handoff and a copy of every value.
+pub(crate) const SQLITE_ITEMS: &str = "(SELECT json_group_array(json_array(external_id, sku, product_id, title, \
+     quantity, quantity_shipped, unit_price_minor, line_total_minor, currency) ORDER BY id) \
+     FROM order_items WHERE order_id = orders.id) AS items";
+const POSTGRES_ITEMS: &str = "(SELECT json_agg(json_build_array(external_id, sku, product_id, title, \
+     quantity, quantity_shipped, unit_price_minor, line_total_minor, currency) ORDER BY id) \
+     FROM order_items WHERE order_id = orders.id) AS items";
 
 impl Transaction {
     /// Stores a page of one connection's orders. New orders are inserted; orders the
@@ -481,10 +510,11 @@ impl Storage {
     ) -> Result<Vec<StoredOrder>> {
         if let (Db::Sqlite { pool, .. }, Some(terms)) = (&self.db, &filter.search) {
             let rows = Self::search_sqlite(pool, filter, terms, limit, after).await?;
-            return self.with_items(rows).await;
+            return Ok(rows.into_iter().map(StoredOrder::from).collect());
         }
+        let items = self.items_column();
         let rows: Vec<OrderRow> = with_pool!(self, |pool| {
-            let mut query = sqlx::QueryBuilder::new(format!("SELECT {ORDER_COLUMNS} FROM orders WHERE TRUE"));
+            let mut query = sqlx::QueryBuilder::new(format!("SELECT {ORDER_COLUMNS}, {items} FROM orders WHERE TRUE"));
             push_filter!(query, filter);
             // A row value, which both backends read as a range of the (purchased_at, id) index:
             // the same condition spelt with OR made SQLite walk the index from its top.
@@ -497,11 +527,11 @@ impl Storage {
                     .push(")");
             }
             query
-                .push(" ORDER BY purchased_at DESC, id DESC LIMIT ")
-                .push_bind(i64::from(limit));
+                .push(" ORDER BY purchased_at DESC, id DESC")
+                .push(crate::db::limit(limit));
             query.build_query_as().fetch_all(pool).await?
         });
-        self.with_items(rows).await
+        Ok(rows.into_iter().map(StoredOrder::from).collect())
     }
 
     /// Every order `filter` lets through, newest first, without items, in batches of
@@ -525,29 +555,31 @@ impl Storage {
 
     /// One order by its row id.
     pub async fn get_order(&self, id: i64) -> Result<Option<StoredOrder>> {
-        let rows: Vec<OrderRow> = with_pool!(self, |pool| {
+        let items = self.items_column();
+        let row: Option<OrderRow> = with_pool!(self, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"
+                "SELECT {ORDER_COLUMNS}, {items} FROM orders WHERE id = $1"
             )))
             .bind(id)
-            .fetch_all(pool)
+            .fetch_optional(pool)
             .await?
         });
-        Ok(self.with_items(rows).await?.pop())
+        Ok(row.map(StoredOrder::from))
     }
 
     /// One order by its marketplace id.
     pub async fn find_order(&self, connection_id: i64, external_id: &str) -> Result<Option<StoredOrder>> {
-        let rows: Vec<OrderRow> = with_pool!(self, |pool| {
+        let items = self.items_column();
+        let row: Option<OrderRow> = with_pool!(self, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {ORDER_COLUMNS} FROM orders WHERE connection_id = $1 AND external_id = $2"
+                "SELECT {ORDER_COLUMNS}, {items} FROM orders WHERE connection_id = $1 AND external_id = $2"
             )))
             .bind(connection_id)
             .bind(external_id)
-            .fetch_all(pool)
+            .fetch_optional(pool)
             .await?
         });
-        Ok(self.with_items(rows).await?.pop())
+        Ok(row.map(StoredOrder::from))
     }
 
     /// An order's history, oldest first.
@@ -575,58 +607,39 @@ impl Storage {
         })
     }
 
-    async fn with_items(&self, rows: Vec<OrderRow>) -> Result<Vec<StoredOrder>> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
+    /// The select-list entry of an order's items on this backend.
+    fn items_column(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite { .. } => SQLITE_ITEMS,
+            Db::Postgres(_) => POSTGRES_ITEMS,
         }
-        let items: Vec<ItemRow> = with_pool!(self, |pool| {
-            let mut query = sqlx::QueryBuilder::new(
-                "SELECT order_id, external_id, sku, product_id, title, quantity, quantity_shipped, unit_price_minor,
-                     line_total_minor, currency FROM order_items WHERE order_id IN (",
-            );
-            let mut list = query.separated(", ");
-            for row in &rows {
-                list.push_bind(row.id);
-            }
-            query.push(") ORDER BY order_id, id");
-            query.build_query_as().fetch_all(pool).await?
-        });
-        let mut by_order: HashMap<i64, Vec<StoredItem>> = HashMap::new();
-        for item in items {
-            let currency = item.currency.as_deref();
-            by_order.entry(item.order_id).or_default().push(StoredItem {
-                unit_price: money(item.unit_price_minor, currency),
-                line_total: money(item.line_total_minor, currency),
-                external_id: item.external_id,
-                sku: item.sku,
-                product_id: item.product_id,
-                title: item.title,
-                quantity: item.quantity,
-                quantity_shipped: item.quantity_shipped,
-            });
+    }
+}
+
+impl From<OrderRow> for StoredOrder {
+    fn from(row: OrderRow) -> Self {
+        Self {
+            items: row
+                .items
+                .map(|items| items.0.into_iter().map(StoredItem::from).collect())
+                .unwrap_or_default(),
+            total: money(row.total_minor, row.total_currency.as_deref()),
+            // The column's CHECK admits only known statuses.
+            status: row.status.parse().unwrap_or(OrderStatus::Pending),
+            id: row.id,
+            connection_id: row.connection_id,
+            platform: row.platform,
+            external_id: row.external_id,
+            marketplace_id: row.marketplace_id,
+            platform_status: row.platform_status,
+            fulfillment_channel: row.fulfillment_channel,
+            purchased_at: row.purchased_at,
+            remote_updated_at: row.remote_updated_at,
+            ship_by_at: row.ship_by_at,
+            ship_city: row.ship_city,
+            ship_region: row.ship_region,
+            ship_postal_code: row.ship_postal_code,
+            ship_country: row.ship_country,
         }
-        Ok(rows
-            .into_iter()
-            .map(|row| StoredOrder {
-                items: by_order.remove(&row.id).unwrap_or_default(),
-                total: money(row.total_minor, row.total_currency.as_deref()),
-                // The column's CHECK admits only known statuses.
-                status: row.status.parse().unwrap_or(OrderStatus::Pending),
-                id: row.id,
-                connection_id: row.connection_id,
-                platform: row.platform,
-                external_id: row.external_id,
-                marketplace_id: row.marketplace_id,
-                platform_status: row.platform_status,
-                fulfillment_channel: row.fulfillment_channel,
-                purchased_at: row.purchased_at,
-                remote_updated_at: row.remote_updated_at,
-                ship_by_at: row.ship_by_at,
-                ship_city: row.ship_city,
-                ship_region: row.ship_region,
-                ship_postal_code: row.ship_postal_code,
-                ship_country: row.ship_country,
-            })
-            .collect())
     }
 }

@@ -7,7 +7,7 @@ use javelin_model::Order;
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
 use crate::db::TxInner;
-use crate::orders::{ORDER_COLUMNS, OrderRow, push_filter};
+use crate::orders::{ORDER_COLUMNS, OrderRow, SQLITE_ITEMS, push_filter};
 use crate::{OrderCursor, OrderFilter, Result, Storage, Timestamp, Transaction};
 
 /// What a seller typed, as words of lowercase letters and digits. `112-4483-22` is one word
@@ -112,7 +112,7 @@ impl Storage {
         after: Option<OrderCursor>,
     ) -> Result<Vec<OrderRow>> {
         let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {ORDER_COLUMNS} FROM order_search JOIN orders ON orders.id = (order_search.rowid & {ID_BITS})
+            "SELECT {ORDER_COLUMNS}, {SQLITE_ITEMS} FROM order_search JOIN orders ON orders.id = (order_search.rowid & {ID_BITS})
              WHERE order_search MATCH "
         ));
         query.push_bind(terms.fts5());
@@ -136,8 +136,8 @@ impl Storage {
         };
         push_filter!(query, &rest);
         query
-            .push(" ORDER BY order_search.rowid DESC LIMIT ")
-            .push_bind(i64::from(limit));
+            .push(" ORDER BY order_search.rowid DESC")
+            .push(crate::db::limit(limit));
         Ok(query.build_query_as().fetch_all(pool).await?)
     }
 }

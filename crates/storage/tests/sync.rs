@@ -1,10 +1,10 @@
 //! The storage of sync, on SQLite and PostgreSQL: orders, stock, jobs and their leases,
 //! schedules and watermarks.
 
-use javelin_model::{Order, OrderStatus, StockLevel};
+use javelin_model::{Money, Order, OrderItem, OrderStatus, StockLevel};
 use javelin_storage::{
-    JobOrigin, JobState, OrderCursor, OrderFilter, PageProgress, Schedule, StockCursor, StockFilter, SyncKind,
-    Timestamp, UpsertSummary,
+    JobOrigin, JobState, OrderCursor, OrderFilter, PageProgress, Schedule, SearchTerms, StockCursor, StockFilter,
+    StoredItem, SyncKind, Timestamp, UpsertSummary,
 };
 use time::Duration;
 
@@ -27,6 +27,48 @@ fn level(sku: &str, location: &str, available: i64) -> StockLevel {
 }
 
 javelin_storage::backend_tests! {
+    async fn items_come_back_exactly_as_stored_by_every_read(db) {
+        // Items travel back as JSON inside the order's row: text JSON must escape, missing
+        // values, a currency without minor units, and the marketplace's item order.
+        let id = db.connection("amazon").await.expect("connection");
+        let mut awkward = order("111-9", OrderStatus::Unshipped, 0, 1, &[("z", 2), ("a", 1), ("m", 3)]);
+        awkward.total = Some(Money::parse("1500", "JPY").expect("money"));
+        awkward.items[0].title = Some("\"Quoted\" \\ back\tslash\nline — ünïcödé 🧘 [1,2]".into());
+        awkward.items[0].quantity_shipped = 1;
+        awkward.items[0].unit_price = Some(Money::parse("500", "JPY").expect("money"));
+        awkward.items[0].line_total = Some(Money::parse("1000", "JPY").expect("money"));
+        awkward.items[1] = OrderItem { sku: None, product_id: None, title: None, unit_price: None, line_total: None, ..awkward.items[1].clone() };
+        awkward.items[2].sku = Some("null".into());
+        awkward.items[2].unit_price = Some(Money::parse("500", "JPY").expect("money"));
+        awkward.items[2].line_total = Some(Money::parse("1500", "JPY").expect("money"));
+        let bare = order("111-8", OrderStatus::Pending, 1, 1, &[]);
+        upsert(&db.storage, id, &[awkward.clone(), bare]).await;
+        let expected: Vec<StoredItem> = awkward
+            .items
+            .iter()
+            .map(|item| StoredItem {
+                external_id: item.external_id.clone(),
+                sku: item.sku.clone(),
+                product_id: item.product_id.clone(),
+                title: item.title.clone(),
+                quantity: i64::from(item.quantity),
+                quantity_shipped: i64::from(item.quantity_shipped),
+                unit_price: item.unit_price,
+                line_total: item.line_total,
+            })
+            .collect();
+
+        let found = db.storage.find_order(id, "111-9").await.expect("find").expect("stored");
+        assert_eq!(found.items, expected, "find_order");
+        assert_eq!(db.storage.get_order(found.id).await.expect("get").expect("stored").items, expected, "get_order");
+        let listed = db.storage.list_orders(&OrderFilter::default(), 50, None).await.expect("list");
+        let items: Vec<_> = listed.iter().map(|order| (order.external_id.as_str(), order.items.clone())).collect();
+        assert_eq!(items, [("111-8", vec![]), ("111-9", expected.clone())], "list_orders");
+        let searched = OrderFilter { search: SearchTerms::parse("111-9"), ..OrderFilter::default() };
+        let found = db.storage.list_orders(&searched, 50, None).await.expect("search");
+        assert_eq!(found.into_iter().map(|order| order.items).collect::<Vec<_>>(), [expected], "a search");
+    }
+
     async fn orders_are_stored_once_in_their_newest_state(db) {
         let id = db.connection("amazon").await.expect("connection");
         let page = [
