@@ -87,7 +87,10 @@ javelin_storage::backend_tests! {
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let flash = flash_of(&other.get(app.url("/connections")).send().await.expect("GET").text().await.expect("page"));
         assert!(flash.starts_with("Authorization failed:") && flash.contains("another user"), "{flash}");
-        assert_eq!(app.db.storage.list_connections().await.expect("list").len(), 2, "only the first flow and the one in time connected");
+        // Refused, the other user's callback spent nothing: the owner's own still connects.
+        assert!(app.callback(&back).await.starts_with("Connected to Amazon"));
+        assert!(app.callback(&back).await.contains("used already"), "and only once");
+        assert_eq!(app.db.storage.list_connections().await.expect("list").len(), 3, "the first flow, the one in time, and the owner's");
     }
 
     async fn oauth_troubleshooting_messages(db) {
@@ -334,7 +337,7 @@ javelin_storage::backend_tests! {
         let login = stranger.get(app.url("/login")).send().await.expect("GET").text().await.expect("page");
         let flash = common::flash_of(&login);
         assert!(flash.starts_with(&format!("Authorization failed: nobody is signed in to Javelin at {}", app.base)), "{flash}");
-        let back = app.consent(&app_start(&app, &token, &creds).await, "authorize").await;
+        // The refused callback left the state unspent: its owner's answer still connects.
         let response = api.get(&back).bearer_auth(&token).send().await.expect("GET");
         assert_eq!(response.status(), StatusCode::CREATED);
         let body: Value = response.json().await.expect("JSON");
@@ -352,20 +355,4 @@ javelin_storage::backend_tests! {
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         assert_eq!(response.json::<Value>().await.expect("JSON")["error"], "There is no such connection.");
     }
-}
-
-async fn app_start(app: &TestApp, token: &str, creds: &javelin_sandbox::Credentials) -> url::Url {
-    let body = json!({"client_id": creds.amazon.client_id, "client_secret": creds.amazon.client_secret, "application_id": creds.amazon.application_id, "marketplace_id": "ATVPDKIKX0DER", "draft": true});
-    let response = api_client()
-        .post(app.url("/api/v1/connections/amazon/oauth/start"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
-    response.json::<Value>().await.expect("JSON")["authorize_url"]
-        .as_str()
-        .expect("URL")
-        .parse()
-        .expect("URL")
 }

@@ -27,9 +27,15 @@ pub enum StateLookup {
     Unknown,
     /// Used before (a replayed callback).
     AlreadyUsed(OAuthState),
-    /// Now marked used; the caller checks expiry and binding.
+    /// Unused, but the callback came without the session or token that started the flow: left
+    /// unused for its owner.
+    NotTheOwner(OAuthState),
+    /// Now marked used; the caller checks expiry.
     Taken(OAuthState),
 }
+
+const STATE_COLUMNS: &str = "user_id, binding_hash, platform, region, marketplace_id, application_id, draft, \
+     key_id, nonce, ciphertext, created_at, expires_at, used_at";
 
 impl Storage {
     pub async fn create_oauth_state(&self, state_hash: &[u8], state: &OAuthState) -> Result<()> {
@@ -58,31 +64,39 @@ impl Storage {
         Ok(())
     }
 
-    /// Marks a state used, exactly once: of two callbacks racing with the same state, one
-    /// gets [`StateLookup::Taken`] and the other [`StateLookup::AlreadyUsed`].
-    pub async fn take_oauth_state(&self, state_hash: &[u8], now: Timestamp) -> Result<StateLookup> {
+    /// Marks a state used, exactly once, when `binding_hash` is the one that started the flow:
+    /// of two callbacks racing with the same state, one gets [`StateLookup::Taken`] and the
+    /// other [`StateLookup::AlreadyUsed`]; a callback from anyone else spends nothing.
+    pub async fn take_oauth_state(
+        &self,
+        state_hash: &[u8],
+        binding_hash: Option<&[u8]>,
+        now: Timestamp,
+    ) -> Result<StateLookup> {
         with_pool!(self, |pool| {
-            let taken: Option<OAuthState> = sqlx::query_as(
-                "UPDATE oauth_states SET used_at = $2 WHERE state_hash = $1 AND used_at IS NULL
-                 RETURNING user_id, binding_hash, platform, region, marketplace_id, application_id, draft,
-                     key_id, nonce, ciphertext, created_at, expires_at, used_at",
-            )
+            let taken: Option<OAuthState> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "UPDATE oauth_states SET used_at = $2
+                 WHERE state_hash = $1 AND used_at IS NULL AND binding_hash = $3 RETURNING {STATE_COLUMNS}"
+            )))
             .bind(state_hash)
             .bind(now)
+            .bind(binding_hash)
             .fetch_optional(pool)
             .await?;
             if let Some(state) = taken {
                 return Ok(StateLookup::Taken(state));
             }
-            let earlier: Option<OAuthState> = sqlx::query_as(
-                "SELECT user_id, binding_hash, platform, region, marketplace_id, application_id, draft,
-                     key_id, nonce, ciphertext, created_at, expires_at, used_at
-                 FROM oauth_states WHERE state_hash = $1",
-            )
+            let stored: Option<OAuthState> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {STATE_COLUMNS} FROM oauth_states WHERE state_hash = $1"
+            )))
             .bind(state_hash)
             .fetch_optional(pool)
             .await?;
-            Ok(earlier.map_or(StateLookup::Unknown, StateLookup::AlreadyUsed))
+            Ok(match stored {
+                None => StateLookup::Unknown,
+                Some(state) if state.used_at.is_some() => StateLookup::AlreadyUsed(state),
+                Some(state) => StateLookup::NotTheOwner(state),
+            })
         })
     }
 

@@ -263,11 +263,17 @@ javelin_storage::backend_tests! {
         };
         db.storage.create_oauth_state(&[8; 32], &state).await.expect("create");
         assert_eq!(db.storage.secret_key_ids().await.expect("ids"), ["k1"]);
-        let (a, b) = tokio::join!(db.storage.take_oauth_state(&[8; 32], now), db.storage.take_oauth_state(&[8; 32], now));
+        let owner_binding = Some(&[5; 32][..]);
+        // Someone else's callback, or one without a session, spends nothing.
+        for binding in [None, Some(&[6; 32][..])] {
+            let lookup = db.storage.take_oauth_state(&[8; 32], binding, now).await.expect("take");
+            assert!(matches!(&lookup, StateLookup::NotTheOwner(s) if *s == state), "{lookup:?}");
+        }
+        let (a, b) = tokio::join!(db.storage.take_oauth_state(&[8; 32], owner_binding, now), db.storage.take_oauth_state(&[8; 32], owner_binding, now));
         let results = [a.expect("first"), b.expect("second")];
         assert_eq!(results.iter().filter(|r| matches!(r, StateLookup::Taken(s) if *s == OAuthState { used_at: Some(now), ..state.clone() })).count(), 1, "{results:?}");
         assert_eq!(results.iter().filter(|r| matches!(r, StateLookup::AlreadyUsed(_))).count(), 1, "{results:?}");
-        assert!(matches!(db.storage.take_oauth_state(&[9; 32], now).await.expect("take"), StateLookup::Unknown));
+        assert!(matches!(db.storage.take_oauth_state(&[9; 32], owner_binding, now).await.expect("take"), StateLookup::Unknown));
 
         // States are kept a day past their expiry (to recognise replays), then purged; only those.
         let later = now + Duration::days(1) + Duration::minutes(5);
@@ -276,8 +282,8 @@ javelin_storage::backend_tests! {
         assert_eq!(db.storage.delete_old_oauth_states(later).await.expect("too early"), 0);
         let later = later + Duration::minutes(10);
         assert_eq!(db.storage.delete_old_oauth_states(later).await.expect("purge"), 1);
-        assert!(matches!(db.storage.take_oauth_state(&[8; 32], later).await.expect("take"), StateLookup::Unknown), "purged");
-        assert!(matches!(db.storage.take_oauth_state(&[10; 32], later).await.expect("take"), StateLookup::Taken(_)), "kept");
+        assert!(matches!(db.storage.take_oauth_state(&[8; 32], owner_binding, later).await.expect("take"), StateLookup::Unknown), "purged");
+        assert!(matches!(db.storage.take_oauth_state(&[10; 32], owner_binding, later).await.expect("take"), StateLookup::Taken(_)), "kept");
         assert_eq!(db.storage.delete_old_oauth_states(later).await.expect("purge again"), 0);
     }
 }

@@ -124,7 +124,13 @@ impl Connections {
         })?;
         let state_hash = token_hash(state);
         let now = self.clock.now();
-        let pending = match self.store.storage().take_oauth_state(&state_hash, now).await? {
+        let binding_hash = binding.map(token_hash);
+        let pending = match self
+            .store
+            .storage()
+            .take_oauth_state(&state_hash, binding_hash.as_ref().map(|hash| hash.as_slice()), now)
+            .await?
+        {
             StateLookup::Unknown => {
                 return Err(AuthorizationFailed(
                     "the state parameter does not belong to any connection attempt started here. Start the OAuth flow again from Connect Platforms.".into(),
@@ -135,16 +141,7 @@ impl Connections {
                     "this authorization answer was used already (each one works once). Start the OAuth flow again if the account is not connected.".into(),
                 ));
             }
-            StateLookup::Taken(pending) => pending,
-        };
-        if pending.expires_at <= now {
-            return Err(AuthorizationFailed(format!(
-                "the connection attempt expired: Amazon's consent has to be completed within {} minutes. Start the OAuth flow again.",
-                OAUTH_STATE_LIFETIME.whole_minutes()
-            )));
-        }
-        match binding {
-            None => {
+            StateLookup::NotTheOwner(_) if binding.is_none() => {
                 // Cookies belong to an address: a browser signed in at 127.0.0.1 sends none to localhost.
                 let origin = self.redirect_uri.origin().ascii_serialization();
                 return Err(AuthorizationFailed(format!(
@@ -152,14 +149,20 @@ impl Connections {
                      address (the one AMAZON_OAUTH_REDIRECT_URI names) and start the OAuth flow again."
                 )));
             }
-            Some(binding) if token_hash(binding).as_slice() != pending.binding_hash.as_slice() => {
+            StateLookup::NotTheOwner(_) => {
                 return Err(AuthorizationFailed(
                     "the connection attempt was started by another user or in another browser session. Start \
                      the OAuth flow again while signed in here."
                         .into(),
                 ));
             }
-            Some(_) => {}
+            StateLookup::Taken(pending) => pending,
+        };
+        if pending.expires_at <= now {
+            return Err(AuthorizationFailed(format!(
+                "the connection attempt expired: Amazon's consent has to be completed within {} minutes. Start the OAuth flow again.",
+                OAUTH_STATE_LIFETIME.whole_minutes()
+            )));
         }
         if let Some(error) = callback.error.as_deref().filter(|error| !error.is_empty()) {
             let description = callback.error_description.as_deref().unwrap_or("no description");
