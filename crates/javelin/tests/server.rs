@@ -243,6 +243,43 @@ javelin_storage::backend_tests! {
         assert_eq!(replay().await.expect("GET").status(), StatusCode::UNAUTHORIZED);
     }
 
+    async fn control_characters_are_refused_alike_on_both_databases(db) {
+        // PostgreSQL refuses a NUL in text (a 500 before), SQLite stored it: now both answer 422
+        // naming the field, before anything is read or stored.
+        let app = TestApp::start_with_admin(db).await;
+        let api = common::api_client();
+        let refused = |response: reqwest::Response, field: &'static str| async move {
+            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+            let body: Value = response.json().await.expect("JSON");
+            assert_eq!(body["fields"][field], "must not contain control characters.", "{body}");
+        };
+        let sign_in = |email: &str, label: &str| api.post(app.url("/api/v1/auth/token")).json(&serde_json::json!({"email": email, "password": ADMIN_PASSWORD, "label": label})).send();
+        refused(sign_in("a\u{0}@x.com", "cli").await.expect("POST"), "email").await;
+        refused(sign_in(ADMIN_EMAIL, "cli\u{0}").await.expect("POST"), "label").await;
+        let token = app.api_token().await;
+        let flipkart = serde_json::json!({"platform": "flipkart", "username": "sel\u{0}ler", "password": "pw"});
+        let response = api.post(app.url("/api/v1/connections")).bearer_auth(&token).json(&flipkart).send().await.expect("POST");
+        refused(response, "username").await;
+        refused(api.get(app.url("/api/v1/orders?q=%00")).bearer_auth(&token).send().await.expect("GET"), "q").await;
+        refused(api.get(app.url("/api/v1/orders?status=shipped%1B")).bearer_auth(&token).send().await.expect("GET"), "status").await;
+        assert!(app.db.storage.list_connections().await.expect("list").is_empty(), "nothing stored");
+        // Anonymous requests are still told to sign in first.
+        let response = api.post(app.url("/api/v1/connections")).json(&flipkart).send().await.expect("POST");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+        // Pages: the sign-in form and a search.
+        let csrf = app.csrf_token("/login").await;
+        let response = app.post_form("/login", &[("csrf_token", &csrf), ("email", "a\u{0}@x.com"), ("password", ADMIN_PASSWORD)]).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = response.text().await.expect("page");
+        assert!(page.contains("The field “email” holds a control character"), "{page}");
+        app.login_admin().await;
+        assert_eq!(app.get("/orders?q=yoga%00").await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        // Everything else still passes: words, accents, emoji, quotes.
+        let response = api.get(app.url("/api/v1/orders?q=%C3%BCn%C3%AF%20%F0%9F%A7%98%20%22mat%22")).bearer_auth(&token).send().await.expect("GET");
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
     async fn forms_up_to_a_megabyte_are_read(db) {
         let app = TestApp::start_with_admin(db).await;
         let token = app.csrf_token("/login").await;
@@ -381,8 +418,11 @@ javelin_storage::backend_tests! {
         // Invented methods are counted under one label, whatever their names.
         for name in ["FOOBAR", "BAZQUUX"] {
             let method = reqwest::Method::from_bytes(name.as_bytes()).expect("method");
-            let response = api.request(method, app.url("/healthz")).send().await.expect("request");
-            assert!(response.status().is_client_error(), "{name}: {}", response.status());
+            let response = api.request(method.clone(), app.url("/healthz")).send().await.expect("request");
+            assert_eq!(response.status(), StatusCode::NOT_IMPLEMENTED, "{name}");
+            let response = api.request(method, app.url("/api/v1/orders")).send().await.expect("request");
+            assert_eq!(response.status(), StatusCode::NOT_IMPLEMENTED, "{name}, before any other check");
+            assert_eq!(response.json::<Value>().await.expect("JSON")["error"], "This HTTP method is not supported.");
         }
         let text = api.get(app.url("/metrics")).bearer_auth(&token).send().await.expect("GET").text().await.expect("body");
         assert!(!text.contains("/connections/7"), "{text}");

@@ -34,6 +34,8 @@ pub(crate) enum PageError {
     NotFound,
     /// A state-changing form arrived without its token, or with a stale one.
     FormExpired,
+    /// Input no handler could take, said in words for people.
+    Unprocessable(String),
     Internal(String),
 }
 
@@ -81,6 +83,13 @@ impl IntoResponse for PageError {
                 "This form has expired",
                 "For your security, forms only work from the page that showed them, with cookies allowed \
                  for this site. Go back, reload the page and submit it again.",
+                "/",
+                "Go to the dashboard",
+            ),
+            Self::Unprocessable(message) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This input was refused",
+                message.as_str(),
                 "/",
                 "Go to the dashboard",
             ),

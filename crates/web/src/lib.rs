@@ -18,6 +18,7 @@ mod ops;
 mod overview;
 mod pages;
 mod routes;
+mod text_input;
 
 use std::sync::Arc;
 

@@ -73,7 +73,7 @@ pub(crate) async fn record(State(state): State<AppState>, request: Request, next
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let method = method_label(request.method().as_str()).to_owned();
+    let method = crate::ops::method_name(request.method()).to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
     let elapsed = started.elapsed().as_secs_f64();
@@ -92,13 +92,4 @@ pub(crate) async fn record(State(state): State<AppState>, request: Request, next
         .get_or_create(&RequestLabels { method, route, status })
         .inc();
     response
-}
-
-/// The standard methods by name, any other under one label: a client inventing methods must
-/// not grow the label set (and the metrics page with it) without bound.
-fn method_label(method: &str) -> &str {
-    match method {
-        "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "PATCH" | "OPTIONS" | "CONNECT" | "TRACE" => method,
-        _ => "other",
-    }
 }

@@ -2,12 +2,13 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderName, Request, StatusCode, header};
+use axum::http::{HeaderName, Method, Request, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Span;
 
 use crate::AppState;
+use crate::error::ApiError;
 
 pub(crate) async fn healthz() -> &'static str {
     "ok"
@@ -41,7 +42,31 @@ pub(crate) fn request_span(request: &Request<Body>) -> Span {
         .get("x-request-id")
         .and_then(|value| value.to_str().ok())
         .unwrap_or("-");
-    tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
+    let method = method_name(request.method());
+    tracing::info_span!("request", id, method, path = request.uri().path())
+}
+
+/// A standard method's name, `other` for any other: a client inventing methods must grow
+/// neither the metrics' label set nor the log lines.
+pub(crate) fn method_name(method: &Method) -> &str {
+    match method.as_str() {
+        name @ ("GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "PATCH" | "OPTIONS" | "CONNECT" | "TRACE") => name,
+        _ => "other",
+    }
+}
+
+/// Answers a method outside the standard ones with 501 Not Implemented (RFC 9110 §15.6.2),
+/// before any other check.
+pub(crate) async fn refuse_unknown_methods(request: Request<Body>, next: Next) -> Response {
+    if method_name(request.method()) != "other" {
+        return next.run(request).await;
+    }
+    let message = "This HTTP method is not supported.";
+    if request.uri().path().starts_with(crate::routes::API_PREFIX) {
+        ApiError::new(StatusCode::NOT_IMPLEMENTED, message).into_response()
+    } else {
+        (StatusCode::NOT_IMPLEMENTED, message).into_response()
+    }
 }
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

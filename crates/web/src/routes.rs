@@ -10,7 +10,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::pages::{catalog, connections, dashboard, inventory, sync};
-use crate::{AppState, api, assets, auth, csrf, flash, metrics, ops, pages};
+use crate::{AppState, api, assets, auth, csrf, flash, metrics, ops, pages, text_input};
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,17 +175,21 @@ pub fn route_table() -> Vec<RouteInfo> {
 pub fn router(state: AppState) -> Router {
     let (public, protected) = split(page_routes());
     let pages = into_router(public)
+        .route_layer(from_fn(text_input::in_pages))
         .route_layer(from_fn(csrf::verify_page_token))
         .merge(
             into_router(protected)
+                .route_layer(from_fn(text_input::in_pages))
                 .route_layer(from_fn(csrf::verify_page_token))
                 .route_layer(from_fn_with_state(state.clone(), auth::require_page_user)),
         )
         .fallback(pages::not_found);
     let (public, protected) = split(api_routes());
     let api = into_router(public)
+        .route_layer(from_fn(text_input::in_api))
         .merge(
             into_router(protected)
+                .route_layer(from_fn(text_input::in_api))
                 .route_layer(from_fn(csrf::verify_api_token))
                 .route_layer(from_fn(auth::require_api_user)),
         )
@@ -197,6 +201,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(flash::take))
         .layer(from_fn_with_state(state.clone(), auth::identify))
         .layer(cross_origin)
+        .layer(from_fn(ops::refuse_unknown_methods))
         .layer(from_fn_with_state(state.clone(), metrics::record))
         .layer(
             ServiceBuilder::new()

@@ -1,6 +1,7 @@
 //! What the connect forms and the API send, and its validation: field by field, with messages
 //! that say what a good value looks like.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use javelin_marketplaces::amazon::{self, Marketplace, Region};
@@ -14,11 +15,12 @@ const MAX_USERNAME_CHARS: usize = 200;
 /// Field errors of a form, a body or a query, keyed by field or parameter name; the other input is
 /// kept by the caller.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldErrors(pub BTreeMap<&'static str, String>);
+pub struct FieldErrors(pub BTreeMap<Cow<'static, str>, String>);
 
 impl FieldErrors {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.entry(field).or_insert_with(|| message.into());
+    /// Records `field`'s first error (a name of ours, or one a client sent).
+    pub fn add(&mut self, field: impl Into<Cow<'static, str>>, message: impl Into<String>) {
+        self.0.entry(field.into()).or_insert_with(|| message.into());
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
