@@ -285,4 +285,9 @@ pub struct Settings {
     /// instance takes it over.
     #[arg(long, env = "JAVELIN_SYNC_LEASE_SECONDS", default_value_t = 120)]
     pub sync_lease_seconds: u64,
+
+    /// HTTP connections served at once; more wait until one ends. Keep it below the open-file
+    /// limit (`ulimit -n`), which the database and log files share.
+    #[arg(long, env = "JAVELIN_MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: u32,
 }

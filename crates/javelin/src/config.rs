@@ -11,6 +11,7 @@ use javelin_marketplaces::amazon::AmazonEndpoints;
 use javelin_sync::SyncSettings;
 
 use crate::cli::Settings;
+use crate::edge::EdgeLimits;
 
 /// Where Amazon sends the seller back, below the front-end URL.
 const CALLBACK_PATH: &str = "/connections/amazon/oauth/callback";
@@ -58,6 +59,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How the sync engine runs.
     pub sync: SyncSettings,
+    /// Limits of the HTTP edge: connections, timeouts.
+    pub edge: EdgeLimits,
 }
 
 impl std::fmt::Debug for Config {
@@ -70,6 +73,7 @@ impl std::fmt::Debug for Config {
             .field("frontend_url", &self.frontend_url.as_str())
             .field("amazon_oauth_redirect_uri", &self.amazon_oauth_redirect_uri.as_str())
             .field("admin_email", &self.admin.as_ref().map(|admin| &admin.email))
+            .field("max_connections", &self.edge.max_connections)
             .finish_non_exhaustive()
     }
 }
@@ -156,6 +160,13 @@ impl Config {
         if !(1..=64).contains(&settings.sync_workers) {
             return Err(error("JAVELIN_SYNC_WORKERS", "sync-workers", "must be from 1 to 64"));
         }
+        if !(1..=1_000_000).contains(&settings.max_connections) {
+            return Err(error(
+                "JAVELIN_MAX_CONNECTIONS",
+                "max-connections",
+                "must be from 1 to 1000000",
+            ));
+        }
         if !(3..=3600).contains(&settings.sync_lease_seconds) {
             return Err(error(
                 "JAVELIN_SYNC_LEASE_SECONDS",
@@ -184,6 +195,10 @@ impl Config {
             log_filter: settings.log,
             log_format,
             sync,
+            edge: EdgeLimits {
+                max_connections: settings.max_connections as usize,
+                ..EdgeLimits::default()
+            },
         })
     }
 }

@@ -4,6 +4,7 @@ mod bench;
 pub mod cli;
 pub mod config;
 mod demo;
+pub mod edge;
 pub mod keys;
 mod logging;
 pub mod server;

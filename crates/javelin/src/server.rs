@@ -1,7 +1,6 @@
 //! Starting and stopping the web server.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +13,8 @@ use javelin_storage::Storage;
 use javelin_sync::Sync;
 use javelin_web::{AppState, Metrics, WebSettings};
 use tokio::net::TcpListener;
+
+use crate::edge::EdgeLimits;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, redacted_database_url};
@@ -25,6 +26,7 @@ const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(600);
 pub struct Server {
     listener: TcpListener,
     state: AppState,
+    edge: EdgeLimits,
 }
 
 impl Server {
@@ -93,7 +95,11 @@ impl Server {
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
         };
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            edge: config.edge,
+        })
     }
 
     /// The store this server reads and writes.
@@ -109,7 +115,7 @@ impl Server {
     /// Serves until `shutdown` completes, then finishes the requests in flight and lets the
     /// background work end what it is doing.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state } = self;
+        let Self { listener, state, edge } = self;
         let storage = state.storage.clone();
         let stopping = CancellationToken::new();
         let housekeeping = tokio::spawn(housekeeping(
@@ -124,15 +130,14 @@ impl Server {
             async move { sync.run(stopping).await }
         });
         let frontend_url = state.settings.frontend_url.clone();
-        let app = javelin_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = javelin_web::router(state);
         tracing::info!(address = %listener.local_addr()?, %frontend_url, "Javelin is serving");
         let stop_background = stopping.clone();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                stop_background.cancel();
-            })
-            .await;
+        crate::edge::serve(listener, app, edge, async move {
+            shutdown.await;
+            stop_background.cancel();
+        })
+        .await;
         stopping.cancel();
         for (task, name) in [(housekeeping, "housekeeping"), (syncing, "sync")] {
             if let Err(err) = task.await {
@@ -141,7 +146,7 @@ impl Server {
         }
         storage.close().await;
         tracing::info!("Javelin has stopped");
-        Ok(served?)
+        Ok(())
     }
 }
 

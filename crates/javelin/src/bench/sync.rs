@@ -62,6 +62,7 @@ pub async fn run(orders: usize, time_scale: f64, url: Option<&str>) -> anyhow::R
             schedules: false,
             ..javelin_sync::SyncSettings::default()
         },
+        edge: crate::edge::EdgeLimits::default(),
     };
     let server = Server::with_listener(&config, listener).await?;
     let engine = server.sync();

@@ -128,6 +128,7 @@ impl TestApp {
                 schedules: false,
                 ..javelin_sync::SyncSettings::default()
             },
+            edge: javelin::edge::EdgeLimits::default(),
         };
         adjust(&mut config);
         let mut app = Self {
