@@ -61,6 +61,8 @@ pub struct Config {
     pub sync: SyncSettings,
     /// Limits of the HTTP edge: connections, timeouts.
     pub edge: EdgeLimits,
+    /// How long Test Connection waits for a marketplace.
+    pub check_time_limit: std::time::Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -199,6 +201,7 @@ impl Config {
                 max_connections: settings.max_connections as usize,
                 ..EdgeLimits::default()
             },
+            check_time_limit: javelin_core::connections::CHECK_TIME_LIMIT,
         })
     }
 }

@@ -81,7 +81,8 @@ impl Server {
             clock,
             config.amazon_oauth_redirect_uri.clone(),
             config.amazon_oauth_redirect_uri_set,
-        );
+        )
+        .with_check_limit(config.check_time_limit);
         let settings = WebSettings {
             frontend_url: config.frontend_url.clone(),
         };

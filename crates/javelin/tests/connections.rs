@@ -227,6 +227,36 @@ javelin_storage::backend_tests! {
         assert_eq!(app.db.storage.list_connections().await.expect("list")[0].status, ConnectionStatus::Error);
     }
 
+    async fn a_marketplace_that_never_answers_is_given_up_on(db) {
+        // A loopback server that takes connections and never answers.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = silent.local_addr().expect("address");
+        let holding = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = silent.accept().await {
+                held.push(socket);
+            }
+        });
+        let app = TestApp::start_with(db, |config| {
+            config.flipkart_api_url = format!("http://{address}").parse().expect("URL");
+            config.check_time_limit = std::time::Duration::from_secs(1);
+            config.admin = Some(javelin::config::AdminSeed { email: common::ADMIN_EMAIL.into(), password: common::ADMIN_PASSWORD.into() });
+        })
+        .await;
+        app.login_admin().await;
+        let creds = sample(&app).flipkart;
+        app.post_connect("/connections/flipkart", &[("username", "seller"), ("password", "pw"), ("api_key", &creds.api_key), ("api_secret", &creds.api_secret)]).await;
+        let flash = flash_of(&app.get("/connections").await.text().await.expect("page"));
+        assert!(flash.contains("Flipkart did not answer within 1 second: its API is slow or unreachable from here"), "{flash}");
+        let connection = &app.db.storage.list_connections().await.expect("list")[0];
+        assert_eq!(connection.status, ConnectionStatus::Error);
+        let response = app.post_connect(&format!("/connections/{}/test", connection.id), &[]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let flash = flash_of(&app.get("/connections").await.text().await.expect("page"));
+        assert!(flash.contains("did not answer within 1 second"), "Test Connection gives up alike: {flash}");
+        holding.abort();
+    }
+
     async fn test_connection_reuses_a_fresh_result(db) {
         let app = TestApp::start_with_admin(db).await;
         app.login_admin().await;

@@ -64,7 +64,25 @@ impl Connections {
             }
         };
         let outcome = match self.store.account(connection, now).await? {
-            Ok(account) => self.connectors.get(platform).check(&account).await,
+            Ok(account) => {
+                let check = self.connectors.get(platform).check(&account);
+                match tokio::time::timeout(self.check_limit, check).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        let seconds = self.check_limit.as_secs();
+                        let message = format!(
+                            "{} did not answer within {seconds} second{}: its API is slow or unreachable from here \
+                             right now. Try again in a few minutes.",
+                            platform.name(),
+                            if seconds == 1 { "" } else { "s" },
+                        );
+                        self.store
+                            .record_check(connection.id, CheckRecord::failed(&message), now)
+                            .await?;
+                        return Ok(TestResult { ok: false, message });
+                    }
+                }
+            }
             Err(err) => {
                 let message =
                     format!("The stored credentials cannot be read ({err}). Disconnect and connect the account again.");

@@ -47,7 +47,13 @@ pub struct Connections {
     /// names it; otherwise Amazon uses the app's first registered redirect URI).
     redirect_uri: Url,
     redirect_uri_explicit: bool,
+    /// How long Test Connection waits for the marketplace.
+    check_limit: std::time::Duration,
 }
+
+/// How long Test Connection waits for a marketplace by default; the sync engine has its own,
+/// longer limits.
+pub const CHECK_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl Connections {
     pub fn new(
@@ -63,6 +69,15 @@ impl Connections {
             clock,
             redirect_uri,
             redirect_uri_explicit,
+            check_limit: CHECK_TIME_LIMIT,
+        }
+    }
+
+    /// Test Connection waits `limit` for the marketplace instead of [`CHECK_TIME_LIMIT`].
+    pub fn with_check_limit(self, limit: std::time::Duration) -> Self {
+        Self {
+            check_limit: limit,
+            ..self
         }
     }
 

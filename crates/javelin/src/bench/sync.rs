@@ -63,6 +63,7 @@ pub async fn run(orders: usize, time_scale: f64, url: Option<&str>) -> anyhow::R
             ..javelin_sync::SyncSettings::default()
         },
         edge: crate::edge::EdgeLimits::default(),
+        check_time_limit: javelin_core::connections::CHECK_TIME_LIMIT,
     };
     let server = Server::with_listener(&config, listener).await?;
     let engine = server.sync();

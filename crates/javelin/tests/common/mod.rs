@@ -129,6 +129,7 @@ impl TestApp {
                 ..javelin_sync::SyncSettings::default()
             },
             edge: javelin::edge::EdgeLimits::default(),
+            check_time_limit: javelin_core::connections::CHECK_TIME_LIMIT,
         };
         adjust(&mut config);
         let mut app = Self {
