@@ -23,6 +23,7 @@ pub fn key_file(config: &Config) -> PathBuf {
 }
 
 fn read_key_file(path: &Path) -> anyhow::Result<Option<MasterKey>> {
+    refuse_shared_key_file(path)?;
     match std::fs::read_to_string(path) {
         Ok(text) => {
             let (key, _) = MasterKey::from_base64(&text)
@@ -34,10 +35,35 @@ fn read_key_file(path: &Path) -> anyhow::Result<Option<MasterKey>> {
     }
 }
 
+/// Refuses a key file that users other than its owner may read, as ssh does a private key.
+#[cfg(unix)]
+fn refuse_shared_key_file(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = match std::fs::metadata(path) {
+        Ok(metadata) => metadata.permissions().mode(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(err).with_context(|| format!("cannot read the key file {}", path.display())),
+    };
+    if mode & 0o077 != 0 {
+        bail!(
+            "the key file {path} can be read by other users (mode {:o}); it must be its owner's only. \
+             Run: chmod 600 {path}",
+            mode & 0o777,
+            path = path.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refuse_shared_key_file(_: &Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
 /// Writes a key file readable by its owner only.
 fn write_key_file(path: &Path, bytes: &[u8; 32]) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        javelin_storage::create_private_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -50,7 +50,21 @@ pub fn main() -> ExitCode {
         }
     };
     logging::init(&config.log_filter, config.log_format);
+    if master_key_in_arguments() {
+        tracing::warn!(
+            "--master-key shows the key to every user of this machine in the process list; \
+             set JAVELIN_MASTER_KEY (or keep the key file) instead"
+        );
+    }
     block_on(run(job, config))
+}
+
+/// Whether the master key came as a command-line flag, which any user can read with `ps`
+/// (the environment of another user's process cannot be).
+fn master_key_in_arguments() -> bool {
+    std::env::args_os()
+        .filter_map(|arg| arg.into_string().ok())
+        .any(|arg| arg == "--master-key" || arg.starts_with("--master-key="))
 }
 
 /// Runs a future on a new multi-threaded runtime, turning its error into exit code 1.

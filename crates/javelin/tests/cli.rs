@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use common::Process;
 
 /// Every variable Javelin reads, so that the caller's environment does not leak into a test.
-const VARS: [&str; 17] = [
+const VARS: [&str; 18] = [
     "DATABASE_URL",
     "JAVELIN_DATA_DIR",
     "JAVELIN_LISTEN",
@@ -27,6 +27,7 @@ const VARS: [&str; 17] = [
     "JAVELIN_NEW_MASTER_KEY",
     "JAVELIN_SYNC_WORKERS",
     "JAVELIN_SYNC_LEASE_SECONDS",
+    "JAVELIN_MAX_CONNECTIONS",
 ];
 
 fn javelin(dir: &Path) -> Command {
@@ -168,6 +169,84 @@ fn migrate_and_user_create_on_a_fresh_data_folder() {
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[test]
+fn files_are_their_owners_only() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let mut serving = Process::spawn(
+        javelin(dir.path())
+            .env("JAVELIN_LISTEN", "127.0.0.1:0")
+            .env("JAVELIN_LOG_FORMAT", "json"),
+    );
+    serving.wait_for_log("Javelin is serving");
+    assert_eq!(mode(&data), 0o700, "the data folder");
+    for file in ["javelin.db", "javelin.db-wal", "javelin.db-shm", "master.key"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    let (status, said) = serving.terminate();
+    assert!(status.success(), "{said:?}");
+
+    // A key file others may read is refused, with the command that fixes it.
+    let key = data.join("master.key");
+    set_mode(&key, 0o640);
+    let output = javelin(dir.path())
+        .env("JAVELIN_LISTEN", "127.0.0.1:0")
+        .output()
+        .expect("run javelin");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("(mode 640)") && stderr(&output).contains("Run: chmod 600 ./data/master.key"),
+        "{}",
+        stderr(&output)
+    );
+    set_mode(&key, 0o600);
+
+    // A database file left readable by others is made its owner's only.
+    set_mode(&data.join("javelin.db"), 0o644);
+    let output = javelin(dir.path()).arg("migrate").output().expect("run javelin");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(mode(&data.join("javelin.db")), 0o600);
+    assert!(!stderr(&output).contains("--master-key"), "no warning without the flag");
+
+    // The key as a flag works, with a warning: any user sees it in the process list.
+    let other = tempfile::tempdir().expect("temp dir");
+    let key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let output = javelin(other.path())
+        .args(["migrate", "--master-key", key])
+        .output()
+        .expect("run javelin");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--master-key shows the key to every user of this machine"),
+        "{}",
+        stderr(&output)
+    );
+    let output = javelin(other.path())
+        .arg("migrate")
+        .env("JAVELIN_MASTER_KEY", key)
+        .output()
+        .expect("run javelin");
+    assert!(
+        output.status.success() && !stderr(&output).contains("--master-key shows"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]

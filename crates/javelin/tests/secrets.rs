@@ -107,6 +107,9 @@ javelin_storage::backend_tests! {
         assert!(!key_file.exists(), "no new key was created");
 
         std::fs::write(&key_file, saved).expect("restore the key");
+        // As an operator restoring it would: a key file others may read is refused.
+        let owner_only = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600);
+        std::fs::set_permissions(&key_file, owner_only).expect("chmod 600");
         app.restart().await;
         assert_eq!(app.platforms(&token).await[0]["status"], "connected");
     }

@@ -193,9 +193,11 @@ impl Storage {
             ));
         }
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
+            crate::files::create_private_dir(dir)
                 .map_err(|err| StorageError::InvalidUrl(format!("cannot create folder {}: {err}", dir.display())))?;
         }
+        crate::files::private_database(&path)
+            .map_err(|err| StorageError::InvalidUrl(format!("cannot create {}: {err}", path.display())))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)

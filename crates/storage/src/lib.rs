@@ -9,6 +9,7 @@ mod connections;
 mod dashboard;
 mod db;
 mod error;
+mod files;
 mod inventory;
 mod inventory_lists;
 mod oauth_states;
@@ -28,6 +29,7 @@ pub use connections::{Connection, ConnectionStatus, NewConnection, StoredSecret}
 pub use dashboard::{DayFigures, Figures, OpenOrders, Span};
 pub use db::{Backend, Storage, Transaction};
 pub use error::StorageError;
+pub use files::create_private_dir;
 pub use inventory::StoredStock;
 pub use inventory_lists::{DEFAULT_THRESHOLD, SkuStock, StockCursor, StockFilter};
 pub use oauth_states::{OAuthState, StateLookup};
