@@ -136,6 +136,12 @@ javelin_storage::backend_tests! {
         assert!(token.starts_with("jvl_"));
         let response = api.get(app.url("/api/v1/platforms")).bearer_auth(&token).send().await.expect("GET");
         assert_eq!(response.status(), StatusCode::OK);
+        // No API answer is kept by a browser or proxy: data, errors, the token itself.
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        for (method, path) in [(reqwest::Method::GET, "/api/v1/nothing-here"), (reqwest::Method::GET, "/api/v1/platforms"), (reqwest::Method::POST, "/api/v1/auth/token")] {
+            let response = api.request(method, app.url(path)).send().await.expect("request");
+            assert_eq!(response.headers().get("cache-control").map(|v| v.to_str().expect("ascii")), Some("no-store"), "{path}: {}", response.status());
+        }
         let missing = api.get(app.url("/api/v1/nothing-here")).bearer_auth(&token).send().await.expect("GET");
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
         assert_eq!(missing.json::<Value>().await.expect("JSON")["error"], "There is no such API route.");
@@ -334,6 +340,7 @@ javelin_storage::backend_tests! {
         assert!(cookie.contains("HttpOnly"), "{cookie}");
         assert!(cookie.contains("SameSite=Lax"), "{cookie}");
         assert!(!cookie.contains("Secure"), "plain-HTTP front-end URL: {cookie}");
+        assert!(!response.headers().contains_key("strict-transport-security"), "no HSTS over plain HTTP");
     }
 
     async fn cookies_are_secure_behind_an_https_front_end(db) {
@@ -343,20 +350,34 @@ javelin_storage::backend_tests! {
         })
         .await;
         let response = app.get("/login").await;
-        let csrf_cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        assert!(csrf_cookie.contains("Secure"), "{csrf_cookie}");
+        // __Host- names: browsers take them only from a secure origin, for this host alone.
+        let csrf_cookie = common::set_cookie(&response, "__Host-javelin_csrf");
+        assert!(csrf_cookie.contains("Secure") && csrf_cookie.contains("Path=/") && !csrf_cookie.contains("Domain"), "{csrf_cookie}");
+        assert_eq!(response.headers()["strict-transport-security"], "max-age=31536000");
         let token = common::hidden_field(&response.text().await.expect("page"), "csrf_token").expect("token");
         // The browser would not send a Secure cookie over plain HTTP; send it by hand.
         let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        let response = no_redirects
-            .post(app.url("/login"))
-            .header("cookie", format!("javelin_csrf={token}"))
-            .form(&[("csrf_token", token.as_str()), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
-            .send()
-            .await
-            .expect("POST");
-        let session = common::set_cookie(&response, "javelin_session");
+        let sign_in = |cookie: String| {
+            no_redirects
+                .post(app.url("/login"))
+                .header("cookie", cookie)
+                .form(&[("csrf_token", token.as_str()), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+                .send()
+        };
+        // The plain name is not read behind https (a plain-http page could have planted it).
+        let response = sign_in(format!("javelin_csrf={token}")).await.expect("POST");
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let response = sign_in(format!("__Host-javelin_csrf={token}")).await.expect("POST");
+        let session = common::set_cookie(&response, "__Host-javelin_session");
         assert!(session.contains("Secure") && session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+        let removed = common::set_cookie(&response, "__Host-javelin_csrf");
+        assert!(removed.contains("Secure") && removed.contains("Max-Age=0"), "a removal a browser accepts: {removed}");
+        let cookie = session.split(';').next().expect("name=value").to_owned();
+        let response = no_redirects.get(app.url("/orders")).header("cookie", &cookie).send().await.expect("GET");
+        assert_eq!(response.status(), StatusCode::OK, "signed in with the __Host- session");
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let response = no_redirects.get(app.url("/orders")).header("cookie", cookie.replace("__Host-", "")).send().await.expect("GET");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "the plain name is not a session here");
     }
 
     async fn the_front_end_origin_is_trusted_behind_a_proxy(db) {
@@ -371,7 +392,7 @@ javelin_storage::backend_tests! {
         let post = |origin: &'static str| {
             reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
                 .post(app.url("/login"))
-                .header("cookie", format!("javelin_csrf={token}"))
+                .header("cookie", format!("__Host-javelin_csrf={token}"))
                 .header("origin", origin)
                 .header("sec-fetch-site", "same-site")
                 .form(&[("csrf_token", token.as_str()), ("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])

@@ -21,10 +21,6 @@ use crate::error::{ApiError, PageError};
 use crate::flash::{self, Flash, FlashKind, FlashMessage};
 use crate::{AppState, assets, cookies};
 
-pub(crate) const SESSION_COOKIE: &str = "javelin_session";
-/// Carries the form token of visitors who are not signed in yet (sign-in and setup forms).
-pub(crate) const ANONYMOUS_CSRF_COOKIE: &str = "javelin_csrf";
-
 /// The signed-in user of a request and how they proved it.
 #[derive(Clone, Debug)]
 pub(crate) struct Identity {
@@ -89,7 +85,7 @@ pub(crate) async fn identify(
             }
             Err(err) => return ApiError::internal(err).into_response(),
         }
-    } else if let Some(cookie) = jar.get(SESSION_COOKIE) {
+    } else if let Some(cookie) = jar.get(cookies::SESSION.get(state.settings.secure_cookies())) {
         let token = cookie.value().to_owned();
         match state.accounts.session(&token).await {
             Ok(Some(session)) => {
@@ -171,12 +167,12 @@ fn safe_next(next: &str) -> &str {
 
 /// The anonymous form token, created on first sight.
 fn anonymous_csrf(jar: CookieJar, secure: bool) -> (CookieJar, String) {
-    if let Some(cookie) = jar.get(ANONYMOUS_CSRF_COOKIE) {
+    if let Some(cookie) = jar.get(cookies::ANONYMOUS_CSRF.get(secure)) {
         let token = cookie.value().to_owned();
         return (jar, token);
     }
     let token = javelin_core::accounts::new_form_token();
-    let jar = jar.add(cookies::build(ANONYMOUS_CSRF_COOKIE, token.clone(), secure));
+    let jar = jar.add(cookies::build(cookies::ANONYMOUS_CSRF, token.clone(), secure));
     (jar, token)
 }
 
@@ -184,9 +180,11 @@ fn anonymous_csrf(jar: CookieJar, secure: bool) -> (CookieJar, String) {
 async fn sign_in(state: &AppState, jar: CookieJar, user: User, to: &str) -> Result<(CookieJar, Redirect), PageError> {
     let session = state.accounts.start_session(user).await?;
     let secure = state.settings.secure_cookies();
-    let mut cookie = cookies::build(SESSION_COOKIE, session.token, secure);
+    let mut cookie = cookies::build(cookies::SESSION, session.token, secure);
     cookie.set_expires(session.expires_at.datetime());
-    let jar = jar.add(cookie).remove(cookies::removal(ANONYMOUS_CSRF_COOKIE));
+    let jar = jar
+        .add(cookie)
+        .remove(cookies::removal(cookies::ANONYMOUS_CSRF, secure));
     Ok((jar, Redirect::to(to)))
 }
 
@@ -370,7 +368,7 @@ pub(crate) async fn logout(
     if let Via::Session { token, .. } = &identity.via {
         state.accounts.end_session(token).await?;
     }
-    let jar = jar.remove(cookies::removal(SESSION_COOKIE));
+    let jar = jar.remove(cookies::removal(cookies::SESSION, state.settings.secure_cookies()));
     let jar = flash::set(
         jar,
         FlashKind::Success,

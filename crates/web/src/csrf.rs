@@ -4,7 +4,7 @@
 //! `Origin` weaken the first layer, never the second).
 
 use axum::body::{Body, to_bytes};
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -12,9 +12,9 @@ use axum_extra::extract::CookieJar;
 use subtle::ConstantTimeEq;
 use tower_http::csrf::CsrfLayer;
 
-use crate::WebSettings;
-use crate::auth::{ANONYMOUS_CSRF_COOKIE, Identity, Via};
+use crate::auth::{Identity, Via};
 use crate::error::{ApiError, PageError};
+use crate::{AppState, WebSettings, cookies};
 
 /// The hidden form field and the header that carry the token.
 pub(crate) const FIELD: &str = "csrf_token";
@@ -31,8 +31,13 @@ pub(crate) fn cross_origin_layer(settings: &WebSettings) -> CsrfLayer {
 /// Refuses a state-changing form whose token does not match the one bound to its session (or,
 /// before sign-in, to its anonymous cookie) with the "form expired" page. Bearer-token requests
 /// carry no ambient authority and need no token.
-pub(crate) async fn verify_page_token(jar: CookieJar, request: Request, next: Next) -> Response {
-    match verified(&jar, request).await {
+pub(crate) async fn verify_page_token(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    request: Request,
+    next: Next,
+) -> Response {
+    match verified(&state, &jar, request).await {
         Ok(request) => next.run(request).await,
         Err(Refused::Token) => PageError::FormExpired.into_response(),
         Err(Refused::Response(response)) => response,
@@ -40,8 +45,13 @@ pub(crate) async fn verify_page_token(jar: CookieJar, request: Request, next: Ne
 }
 
 /// The same for cookie-authenticated API calls, which send the token as a header.
-pub(crate) async fn verify_api_token(jar: CookieJar, request: Request, next: Next) -> Response {
-    match verified(&jar, request).await {
+pub(crate) async fn verify_api_token(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    request: Request,
+    next: Next,
+) -> Response {
+    match verified(&state, &jar, request).await {
         Ok(request) => next.run(request).await,
         Err(Refused::Token) => {
             ApiError::forbidden(format!("Missing or wrong CSRF token: send the {HEADER} header.")).into_response()
@@ -55,14 +65,16 @@ enum Refused {
     Response(Response),
 }
 
-async fn verified(jar: &CookieJar, request: Request) -> Result<Request, Refused> {
+async fn verified(state: &AppState, jar: &CookieJar, request: Request) -> Result<Request, Refused> {
     if request.method().is_safe() {
         return Ok(request);
     }
     let expected = match request.extensions().get::<Identity>().map(|identity| &identity.via) {
         Some(Via::Bearer { .. }) => return Ok(request),
         Some(Via::Session { csrf_token, .. }) => Some(csrf_token.clone()),
-        None => jar.get(ANONYMOUS_CSRF_COOKIE).map(|cookie| cookie.value().to_owned()),
+        None => jar
+            .get(cookies::ANONYMOUS_CSRF.get(state.settings.secure_cookies()))
+            .map(|cookie| cookie.value().to_owned()),
     };
     let (provided, request) = provided_token(request).await.map_err(Refused::Response)?;
     let matches = match (expected, provided) {

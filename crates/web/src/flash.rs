@@ -1,7 +1,7 @@
 //! One-time messages shown after a redirect ("You have signed out."), carried in a short-lived
 //! cookie that the next page consumes.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
 use axum::middleware::Next;
@@ -9,8 +9,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 
 use crate::{AppState, cookies};
-
-const COOKIE: &str = "javelin_flash";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FlashKind {
@@ -56,7 +54,7 @@ pub(crate) fn set(jar: CookieJar, kind: FlashKind, message: &str, secure: bool) 
         FlashKind::Error => 'e',
     };
     let value: String = url::form_urlencoded::byte_serialize(message.as_bytes()).collect();
-    let mut cookie = cookies::build(COOKIE, format!("{prefix}{value}"), secure);
+    let mut cookie = cookies::build(cookies::FLASH, format!("{prefix}{value}"), secure);
     cookie.set_max_age(time::Duration::minutes(5));
     jar.add(cookie)
 }
@@ -81,8 +79,11 @@ fn parse(value: &str) -> Option<FlashMessage> {
 }
 
 /// Reads the flash cookie into the request and deletes it once an HTML page has shown it.
-pub(crate) async fn take(jar: CookieJar, mut request: Request, next: Next) -> Response {
-    let flash = jar.get(COOKIE).and_then(|cookie| parse(cookie.value()));
+pub(crate) async fn take(State(state): State<AppState>, jar: CookieJar, mut request: Request, next: Next) -> Response {
+    let secure = state.settings.secure_cookies();
+    let flash = jar
+        .get(cookies::FLASH.get(secure))
+        .and_then(|cookie| parse(cookie.value()));
     let had_flash = flash.is_some();
     request.extensions_mut().insert(Flash(flash));
     let mut response = next.run(request).await;
@@ -94,7 +95,7 @@ pub(crate) async fn take(jar: CookieJar, mut request: Request, next: Next) -> Re
             .is_some_and(|value| value.starts_with("text/html"));
     if had_flash
         && shown
-        && let Ok(value) = HeaderValue::from_str(&cookies::removal(COOKIE).to_string())
+        && let Ok(value) = HeaderValue::from_str(&cookies::removal(cookies::FLASH, secure).to_string())
     {
         response.headers_mut().append(SET_COOKIE, value);
     }

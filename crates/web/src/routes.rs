@@ -176,12 +176,14 @@ pub fn router(state: AppState) -> Router {
     let (public, protected) = split(page_routes());
     let pages = into_router(public)
         .route_layer(from_fn(text_input::in_pages))
-        .route_layer(from_fn(csrf::verify_page_token))
+        .route_layer(from_fn_with_state(state.clone(), csrf::verify_page_token))
         .merge(
             into_router(protected)
                 .route_layer(from_fn(text_input::in_pages))
-                .route_layer(from_fn(csrf::verify_page_token))
-                .route_layer(from_fn_with_state(state.clone(), auth::require_page_user)),
+                .route_layer(from_fn_with_state(state.clone(), csrf::verify_page_token))
+                .route_layer(from_fn_with_state(state.clone(), auth::require_page_user))
+                // A signed-in page is this user's: never kept by a browser or a proxy.
+                .route_layer(header_unless_set(header::CACHE_CONTROL, "no-store")),
         )
         .fallback(pages::not_found);
     let (public, protected) = split(api_routes());
@@ -190,15 +192,22 @@ pub fn router(state: AppState) -> Router {
         .merge(
             into_router(protected)
                 .route_layer(from_fn(text_input::in_api))
-                .route_layer(from_fn(csrf::verify_api_token))
+                .route_layer(from_fn_with_state(state.clone(), csrf::verify_api_token))
                 .route_layer(from_fn(auth::require_api_user)),
         )
-        .fallback(api::not_found);
+        .fallback(api::not_found)
+        // Tokens, orders, errors: no API answer is kept by a browser or a proxy.
+        .layer(header_unless_set(header::CACHE_CONTROL, "no-store"));
     let cross_origin = csrf::cross_origin_layer(&state.settings);
+    // Behind https, browsers are told to come back over https only, for a year.
+    let hsts = state
+        .settings
+        .secure_cookies()
+        .then(|| HeaderValue::from_static("max-age=31536000"));
 
     pages
         .nest(API_PREFIX, api)
-        .layer(from_fn(flash::take))
+        .layer(from_fn_with_state(state.clone(), flash::take))
         .layer(from_fn_with_state(state.clone(), auth::identify))
         .layer(cross_origin)
         .layer(from_fn(ops::refuse_unknown_methods))
@@ -218,6 +227,10 @@ pub fn router(state: AppState) -> Router {
                 .layer(header_unless_set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                 .layer(header_unless_set(header::X_FRAME_OPTIONS, "DENY"))
                 .layer(header_unless_set(header::REFERRER_POLICY, "same-origin"))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::STRICT_TRANSPORT_SECURITY,
+                    move |_: &axum::response::Response| hsts.clone(),
+                ))
                 .layer(header_unless_set(
                     header::CONTENT_SECURITY_POLICY,
                     "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
