@@ -18,6 +18,10 @@ use crate::tokens::{random_token, token_hash};
 
 /// How long a browser session lasts.
 pub const SESSION_LIFETIME: time::Duration = time::Duration::days(14);
+/// A session unused this long has ended, whatever its lifetime left.
+pub const SESSION_IDLE: time::Duration = time::Duration::hours(12);
+/// How long a new API token works unless asked otherwise.
+pub const DEFAULT_TOKEN_LIFETIME: time::Duration = time::Duration::days(90);
 pub const MIN_PASSWORD_CHARS: usize = 8;
 const MAX_PASSWORD_CHARS: usize = 1024;
 /// Sign-in attempts per minute for one account, and for one client address.
@@ -187,21 +191,31 @@ impl Accounts {
     }
 
     pub async fn session(&self, token: &str) -> Result<Option<SessionRecord>, StorageError> {
-        self.storage.find_session(&token_hash(token), self.clock.now()).await
+        let now = self.clock.now();
+        self.storage
+            .use_session(&token_hash(token), now, now - SESSION_IDLE)
+            .await
     }
 
     pub async fn end_session(&self, token: &str) -> Result<(), StorageError> {
         self.storage.delete_session(&token_hash(token)).await
     }
 
-    /// Issues a bearer token for scripts; only its hash is stored, so this is the one time
-    /// the token is seen.
-    pub async fn issue_api_token(&self, user: &User, label: &str) -> Result<String, StorageError> {
+    /// Issues a bearer token for scripts, working for `lifetime`; only its hash is stored, so
+    /// this is the one time the token is seen. Returns it with its expiry.
+    pub async fn issue_api_token(
+        &self,
+        user: &User,
+        label: &str,
+        lifetime: time::Duration,
+    ) -> Result<(String, Timestamp), StorageError> {
         let token = random_token("jvl_");
+        let now = self.clock.now();
+        let expires_at = now + lifetime;
         self.storage
-            .create_api_token(user.id, &token_hash(&token), label, self.clock.now())
+            .create_api_token(user.id, &token_hash(&token), label, now, Some(expires_at))
             .await?;
-        Ok(token)
+        Ok((token, expires_at))
     }
 
     pub async fn api_token_user(&self, token: &str) -> Result<Option<User>, StorageError> {
@@ -218,7 +232,8 @@ impl Accounts {
     pub async fn housekeeping(&self) -> Result<u64, StorageError> {
         self.per_account.retain_recent();
         self.per_address.retain_recent();
-        self.storage.delete_expired_sessions(self.clock.now()).await
+        let now = self.clock.now();
+        self.storage.delete_expired_sessions(now, now - SESSION_IDLE).await
     }
 
     async fn hash_password(&self, password: &str) -> Result<String, AccountError> {

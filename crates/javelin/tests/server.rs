@@ -235,6 +235,39 @@ javelin_storage::backend_tests! {
         assert_eq!(app.db.storage.connection_secrets(kept.id).await.expect("secrets").len(), 1);
     }
 
+    async fn tokens_expire_and_idle_sessions_end(db) {
+        let app = TestApp::start_with_admin(db).await;
+        let api = common::api_client();
+        let ask = |body: Value| api.post(app.url("/api/v1/auth/token")).json(&body).send();
+        let now = app.clock.now();
+        // 90 days unless asked otherwise; the expiry is shown with the token.
+        let body: Value = ask(serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).await.expect("POST").json().await.expect("JSON");
+        let default_expiry = time::OffsetDateTime::parse(body["expires_at"].as_str().expect("expires_at"), &time::format_description::well_known::Rfc3339).expect("RFC 3339");
+        assert_eq!(default_expiry, (now + time::Duration::days(90)).datetime());
+        let body: Value = ask(serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "expires_in_days": 1})).await.expect("POST").json().await.expect("JSON");
+        let day_token = body["token"].as_str().expect("token").to_owned();
+        for wrong in [serde_json::json!(0), serde_json::json!(3651)] {
+            let response = ask(serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "expires_in_days": wrong})).await.expect("POST");
+            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{wrong}");
+            assert!(response.json::<Value>().await.expect("JSON")["fields"]["expires_in_days"].is_string());
+        }
+        assert_eq!(app.api_get(&day_token, "/api/v1/platforms").await.0, 200);
+
+        // A browser session used every 11 hours lives on; 12 hours unused ends it.
+        app.login_admin().await;
+        let day = time::Duration::hours(11);
+        for _ in 0..2 {
+            app.clock.advance(day);
+            assert_eq!(app.get("/orders").await.status(), StatusCode::OK, "used within 12 hours");
+        }
+        assert_eq!(app.api_get(&day_token, "/api/v1/platforms").await.0, 200, "the one-day token at 22 h");
+        app.clock.advance(time::Duration::hours(12));
+        let response = app.get("/orders").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "idle 12 hours: signed out");
+        assert_eq!(location(&response), "/login?next=%2Forders");
+        assert_eq!(app.api_get(&day_token, "/api/v1/platforms").await.0, 401, "the one-day token at 34 h");
+    }
+
     async fn signing_out_ends_the_session_on_the_server(db) {
         let app = TestApp::start_with_admin(db).await;
         let token = app.csrf_token("/login").await;

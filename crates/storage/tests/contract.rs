@@ -107,39 +107,71 @@ javelin_storage::backend_tests! {
         for (hash, hours) in [(&[1u8; 32], 1), (&[2; 32], 1), (&[3; 32], 3), (&[4; 32], 3)] {
             db.storage.create_session(&session(hash, hours)).await.expect("create session");
         }
-        let found = db.storage.find_session(&[1; 32], now).await.expect("find").expect("live");
+        // Idle since long ago: only expiry counts.
+        let never = now - Duration::days(365);
+        let find = |hash: &'static [u8], at: Timestamp, idle_since: Timestamp| db.storage.use_session(hash, at, idle_since);
+        let found = find(&[1; 32], now, never).await.expect("find").expect("live");
         assert_eq!(found.user, owner);
         assert_eq!(found.csrf_token, "csrf");
         let later = now + Duration::hours(2);
-        assert!(db.storage.find_session(&[1; 32], later).await.expect("find").is_none(), "expired");
+        assert!(find(&[1; 32], later, never).await.expect("find").is_none(), "expired");
 
         // The purge removes exactly the expired rows.
-        assert_eq!(db.storage.delete_expired_sessions(later).await.expect("purge"), 2);
-        assert!(db.storage.find_session(&[1; 32], now).await.expect("find").is_none(), "row gone");
-        assert!(db.storage.find_session(&[3; 32], later).await.expect("find").is_some(), "live row kept");
-        assert_eq!(db.storage.delete_expired_sessions(later).await.expect("purge again"), 0);
+        assert_eq!(db.storage.delete_expired_sessions(later, never).await.expect("purge"), 2);
+        assert!(find(&[1; 32], now, never).await.expect("find").is_none(), "row gone");
+        assert!(find(&[3; 32], later, never).await.expect("find").is_some(), "live row kept");
+        assert_eq!(db.storage.delete_expired_sessions(later, never).await.expect("purge again"), 0);
 
         // Signing out deletes that one session only.
         db.storage.delete_session(&[3; 32]).await.expect("delete");
-        assert!(db.storage.find_session(&[3; 32], now).await.expect("find").is_none());
-        assert!(db.storage.find_session(&[4; 32], now).await.expect("find").is_some());
+        assert!(find(&[3; 32], now, never).await.expect("find").is_none());
+        assert!(find(&[4; 32], now, never).await.expect("find").is_some());
+    }
+
+    async fn sessions_end_when_idle_and_each_use_keeps_them(db) {
+        let now = Timestamp::now();
+        let owner = db.storage.create_user(&user("a@example.com", now)).await.expect("create");
+        for hash in [[1u8; 32], [2; 32]] {
+            let new = NewSession { token_hash: &hash, user_id: owner.id, csrf_token: "csrf", created_at: now, expires_at: now + Duration::days(14) };
+            db.storage.create_session(&new).await.expect("create session");
+        }
+        let idle = Duration::hours(12);
+        let storage = &db.storage;
+        let use_at = |hash: [u8; 32], at: Timestamp| async move { storage.use_session(&hash, at, at - idle).await.expect("use").is_some() };
+        // Used every 11 hours, the first lives on; a use records itself (to the minute).
+        for hours in [11, 22, 33] {
+            assert!(use_at([1; 32], now + Duration::hours(hours)).await, "used at {hours} h");
+        }
+        assert!(!use_at([2; 32], now + Duration::hours(12)).await, "12 hours unused: ended");
+        assert!(use_at([1; 32], now + Duration::hours(45) - Duration::seconds(1)).await, "seen at 33 h");
+        assert!(!use_at([1; 32], now + Duration::hours(57)).await, "12 hours after its last use");
+        // The purge takes idle sessions too.
+        let at = now + Duration::hours(12);
+        assert_eq!(db.storage.delete_expired_sessions(at, at - idle).await.expect("purge"), 1, "the unused one");
     }
 
     async fn api_tokens_can_be_revoked(db) {
         let now = Timestamp::now();
         let owner = db.storage.create_user(&user("a@example.com", now)).await.expect("create");
-        db.storage.create_api_token(owner.id, &[7; 32], "script", now).await.expect("token");
+        db.storage.create_api_token(owner.id, &[7; 32], "script", now, None).await.expect("token");
         let found = db.storage.use_api_token(&[7; 32], now).await.expect("use");
-        assert_eq!(found, Some(owner));
+        assert_eq!(found.as_ref(), Some(&owner));
         assert!(db.storage.revoke_api_token(&[7; 32], now).await.expect("revoke"));
         assert!(!db.storage.revoke_api_token(&[7; 32], now).await.expect("revoke twice"));
         assert_eq!(db.storage.use_api_token(&[7; 32], now).await.expect("use"), None);
+
+        // One with an expiry works until then, not a microsecond after.
+        let expires_at = now + Duration::days(90);
+        db.storage.create_api_token(owner.id, &[8; 32], "expiring", now, Some(expires_at)).await.expect("token");
+        let found = db.storage.use_api_token(&[8; 32], expires_at - Duration::microseconds(1)).await.expect("use");
+        assert_eq!(found, Some(owner));
+        assert_eq!(db.storage.use_api_token(&[8; 32], expires_at).await.expect("use"), None);
     }
 
     async fn api_token_use_is_recorded_once_a_minute(db) {
         let now = Timestamp::now();
         let owner = db.storage.create_user(&user("a@example.com", now)).await.expect("create");
-        db.storage.create_api_token(owner.id, &[7; 32], "script", now).await.expect("token");
+        db.storage.create_api_token(owner.id, &[7; 32], "script", now, None).await.expect("token");
         let last_used = || db.storage.query_texts("SELECT COALESCE(CAST(last_used_at AS TEXT), 'never') FROM api_tokens");
         assert_eq!(last_used().await.expect("read"), ["never"]);
         let mut seen = Vec::new();

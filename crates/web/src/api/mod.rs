@@ -14,10 +14,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use javelin_core::LoginError;
+use javelin_core::accounts::DEFAULT_TOKEN_LIFETIME;
 use javelin_core::connections::{
     AmazonManualInput, AmazonOAuthInput, ConnectionView, FieldErrors, FlipkartInput, PlatformCard, TestResult,
 };
 use javelin_marketplaces::Platform;
+use javelin_storage::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -32,15 +34,23 @@ pub(crate) struct TokenRequest {
     password: String,
     /// What the token is for, to recognise it later.
     label: Option<String>,
+    /// How many days the token works: 1 to 3650; 90 when not sent.
+    #[schema(minimum = 1, maximum = 3650)]
+    expires_in_days: Option<u32>,
 }
+
+/// The longest lifetime a token may ask for, in days (ten years).
+const MAX_TOKEN_DAYS: u32 = 3650;
 
 #[derive(Serialize, ToSchema)]
 struct TokenResponse {
     /// Send it as `Authorization: Bearer <token>`.
     token: String,
+    /// When the token stops working.
+    expires_at: Timestamp,
 }
 
-/// `POST /api/v1/auth/token` with `{"email","password"}` → `{"token": "…"}`.
+/// `POST /api/v1/auth/token` with `{"email","password"}` → `{"token": "…", "expires_at": "…"}`.
 #[utoipa::path(post, path = "/auth/token", tag = "auth", request_body = TokenRequest, responses(
     (status = 200, description = "A new API token.", body = TokenResponse),
     (status = 401, description = "Wrong email or password.", body = ApiErrorBody),
@@ -53,6 +63,18 @@ pub(crate) async fn create_token(
     body: Result<Json<TokenRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(request) = body?;
+    let lifetime = match request.expires_in_days {
+        None => DEFAULT_TOKEN_LIFETIME,
+        Some(days @ 1..=MAX_TOKEN_DAYS) => time::Duration::days(i64::from(days)),
+        Some(_) => {
+            let mut fields = FieldErrors::default();
+            fields.add(
+                "expires_in_days",
+                format!("expires_in_days must be a number of days from 1 to {MAX_TOKEN_DAYS}."),
+            );
+            return Err(ApiError::invalid(fields));
+        }
+    };
     let client = client_address(connect_info);
     let user = state
         .accounts
@@ -71,8 +93,8 @@ pub(crate) async fn create_token(
         .map(str::trim)
         .filter(|label| !label.is_empty())
         .unwrap_or("API token");
-    let token = state.accounts.issue_api_token(&user, label).await?;
-    Ok(Json(TokenResponse { token }))
+    let (token, expires_at) = state.accounts.issue_api_token(&user, label, lifetime).await?;
+    Ok(Json(TokenResponse { token, expires_at }))
 }
 
 /// `DELETE /api/v1/auth/token` revokes the bearer token it is sent with.
