@@ -5,7 +5,9 @@ mod common;
 
 use common::{TestApp, api_client, flash_of, location, sample, unescape};
 use javelin_core::Accounts;
+use javelin_core::connections::CHECK_TIME_LIMIT;
 use javelin_sandbox::operation;
+use javelin_storage::testing::TestDatabase;
 use javelin_storage::{ConnectionStatus, Role};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -15,6 +17,38 @@ fn query(url: &str, name: &str) -> Option<String> {
     url.query_pairs()
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
+}
+
+/// Connects a Flipkart account with API keys, signed in as the admin, on an app whose Flipkart API
+/// is at `api_url` and whose Test Connection waits `check_time_limit`: the app and its flash.
+async fn connect_flipkart_at(
+    db: TestDatabase,
+    api_url: &str,
+    check_time_limit: std::time::Duration,
+) -> (TestApp, String) {
+    let app = TestApp::start_with(db, |config| {
+        config.flipkart_api_url = api_url.parse().expect("URL");
+        config.check_time_limit = check_time_limit;
+        config.admin = Some(javelin::config::AdminSeed {
+            email: common::ADMIN_EMAIL.into(),
+            password: common::ADMIN_PASSWORD.into(),
+        });
+    })
+    .await;
+    app.login_admin().await;
+    let creds = sample(&app).flipkart;
+    app.post_connect(
+        "/connections/flipkart",
+        &[
+            ("username", "seller"),
+            ("password", "pw"),
+            ("api_key", &creds.api_key),
+            ("api_secret", &creds.api_secret),
+        ],
+    )
+    .await;
+    let flash = flash_of(&app.get("/connections").await.text().await.expect("page"));
+    (app, flash)
 }
 
 async fn connections_html(app: &TestApp) -> String {
@@ -214,15 +248,7 @@ javelin_storage::backend_tests! {
 
     async fn an_unreachable_platform_is_a_connection_error_that_says_so(db) {
         // Nothing listens on the discard port of loopback.
-        let app = TestApp::start_with(db, |config| {
-            config.flipkart_api_url = "http://127.0.0.1:9".parse().expect("URL");
-            config.admin = Some(javelin::config::AdminSeed { email: common::ADMIN_EMAIL.into(), password: common::ADMIN_PASSWORD.into() });
-        })
-        .await;
-        app.login_admin().await;
-        let creds = sample(&app).flipkart;
-        app.post_connect("/connections/flipkart", &[("username", "seller"), ("password", "pw"), ("api_key", &creds.api_key), ("api_secret", &creds.api_secret)]).await;
-        let flash = flash_of(&app.get("/connections").await.text().await.expect("page"));
+        let (app, flash) = connect_flipkart_at(db, "http://127.0.0.1:9", CHECK_TIME_LIMIT).await;
         assert!(flash.contains("Could not reach 127.0.0.1") && flash.contains("Check the network connection"), "{flash}");
         assert_eq!(app.db.storage.list_connections().await.expect("list")[0].status, ConnectionStatus::Error);
     }
@@ -237,16 +263,7 @@ javelin_storage::backend_tests! {
                 held.push(socket);
             }
         });
-        let app = TestApp::start_with(db, |config| {
-            config.flipkart_api_url = format!("http://{address}").parse().expect("URL");
-            config.check_time_limit = std::time::Duration::from_secs(1);
-            config.admin = Some(javelin::config::AdminSeed { email: common::ADMIN_EMAIL.into(), password: common::ADMIN_PASSWORD.into() });
-        })
-        .await;
-        app.login_admin().await;
-        let creds = sample(&app).flipkart;
-        app.post_connect("/connections/flipkart", &[("username", "seller"), ("password", "pw"), ("api_key", &creds.api_key), ("api_secret", &creds.api_secret)]).await;
-        let flash = flash_of(&app.get("/connections").await.text().await.expect("page"));
+        let (app, flash) = connect_flipkart_at(db, &format!("http://{address}"), std::time::Duration::from_secs(1)).await;
         assert!(flash.contains("Flipkart did not answer within 1 second: its API is slow or unreachable from here"), "{flash}");
         let connection = &app.db.storage.list_connections().await.expect("list")[0];
         assert_eq!(connection.status, ConnectionStatus::Error);
