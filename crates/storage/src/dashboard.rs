@@ -1,7 +1,7 @@
 //! The dashboard's reads: a period's figures from the rollups for its whole days and months,
 //! from the orders themselves for the part of a day at either end; and the orders waiting to ship.
 
-use crate::db::with_pool;
+use crate::db::{PushLimit, with_pool};
 use crate::{Result, Storage, Timestamp};
 
 /// Orders, units and the totals of the orders not cancelled, of one day, platform and currency
@@ -229,7 +229,7 @@ impl Storage {
             }
             query.push(") AS rows GROUP BY sku) AS totals WHERE units > 0 ORDER BY units DESC, sku");
             if let Some(limit) = limit {
-                query.push(crate::db::limit(limit));
+                query.push_limit(limit);
             }
             Ok(query.build_query_as().fetch_all(pool).await?)
         })
@@ -249,10 +249,10 @@ impl Storage {
             .await?;
             let first_at_risk = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT id, external_id, ship_by_at FROM orders WHERE {OPEN} AND ship_by_at < $1
-                 ORDER BY ship_by_at, id{}",
-                crate::db::limit(listed)
+                 ORDER BY ship_by_at, id LIMIT $2"
             )))
             .bind(risk_before)
+            .bind(i64::from(listed))
             .fetch_all(pool)
             .await?;
             Ok(OpenOrders {

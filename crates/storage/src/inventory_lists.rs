@@ -8,7 +8,7 @@
 
 use futures_util::Stream;
 
-use crate::db::{batches, send_batches, with_pool};
+use crate::db::{PushLimit, batches, send_batches, with_pool};
 use crate::{Result, Storage, StoredStock, Timestamp};
 
 /// The threshold of a SKU nobody has set one for.
@@ -170,7 +170,7 @@ impl Storage {
                     .push_bind(after.id)
                     .push(")");
             }
-            query.push(" ORDER BY i.sku, i.id").push(crate::db::limit(limit));
+            query.push(" ORDER BY i.sku, i.id").push_limit(limit);
             Ok(query.build_query_as().fetch_all(pool).await?)
         })
     }
@@ -230,9 +230,7 @@ impl Storage {
             if let Some(after) = after {
                 query.push(" AND i.sku > ").push_bind(after.to_owned());
             }
-            query
-                .push(" GROUP BY i.sku ORDER BY i.sku")
-                .push(crate::db::limit(limit));
+            query.push(" GROUP BY i.sku ORDER BY i.sku").push_limit(limit);
             Ok(query.build_query_as().fetch_all(pool).await?)
         })
     }

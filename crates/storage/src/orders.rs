@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use javelin_model::{Money, Order, OrderStatus};
 
-use crate::db::{Db, batches, send_batches, with_pool, with_tx};
+use crate::db::{Db, PushLimit, batches, send_batches, with_pool, with_tx};
 use crate::rollups::{Contribution, RollupDelta};
 use crate::search::{SearchCondition, SearchTerms};
 use crate::{Result, Storage, Timestamp, Transaction};
@@ -526,9 +526,7 @@ impl Storage {
                     .push_bind(cursor.id)
                     .push(")");
             }
-            query
-                .push(" ORDER BY purchased_at DESC, id DESC")
-                .push(crate::db::limit(limit));
+            query.push(" ORDER BY purchased_at DESC, id DESC").push_limit(limit);
             query.build_query_as().fetch_all(pool).await?
         });
         Ok(rows.into_iter().map(StoredOrder::from).collect())

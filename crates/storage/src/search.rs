@@ -6,7 +6,7 @@
 use javelin_model::Order;
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
-use crate::db::TxInner;
+use crate::db::{PushLimit, TxInner};
 use crate::orders::{ORDER_COLUMNS, OrderRow, SQLITE_ITEMS, push_filter};
 use crate::{OrderCursor, OrderFilter, Result, Storage, Timestamp, Transaction};
 
@@ -135,9 +135,7 @@ impl Storage {
             ..filter.clone()
         };
         push_filter!(query, &rest);
-        query
-            .push(" ORDER BY order_search.rowid DESC")
-            .push(crate::db::limit(limit));
+        query.push(" ORDER BY order_search.rowid DESC").push_limit(limit);
         Ok(query.build_query_as().fetch_all(pool).await?)
     }
 }
