@@ -87,6 +87,34 @@ impl PushLimit for sqlx::QueryBuilder<sqlx::Postgres> {
     }
 }
 
+/// Opens and closes a test of a value against the rows of a subquery, as each backend plans it
+/// best. PostgreSQL plans `IN (subquery)` from its statistics, and with none for a table that
+/// never had rows (autovacuum leaves an empty table alone) it probed the low-stock subquery once
+/// per stock row: 130 ms for 25,000 rows. `= ANY(ARRAY(subquery))` runs the subquery once and
+/// looks its values up in the index: 1.6 ms, statistics or not. SQLite plans `IN` well.
+pub(crate) trait PushInSet {
+    fn push_in_set(&mut self) -> &mut Self;
+    fn push_end_set(&mut self) -> &mut Self;
+}
+
+impl PushInSet for sqlx::QueryBuilder<sqlx::Sqlite> {
+    fn push_in_set(&mut self) -> &mut Self {
+        self.push(" IN (")
+    }
+    fn push_end_set(&mut self) -> &mut Self {
+        self.push(")")
+    }
+}
+
+impl PushInSet for sqlx::QueryBuilder<sqlx::Postgres> {
+    fn push_in_set(&mut self) -> &mut Self {
+        self.push(" = ANY(ARRAY(")
+    }
+    fn push_end_set(&mut self) -> &mut Self {
+        self.push("))")
+    }
+}
+
 pub(crate) fn batches<T, F, Fut>(read: F) -> impl futures_util::Stream<Item = Result<Vec<T>>> + Send + use<T, F, Fut>
 where
     T: Send + 'static,

@@ -8,7 +8,7 @@
 
 use futures_util::Stream;
 
-use crate::db::{PushLimit, batches, send_batches, with_pool};
+use crate::db::{PushInSet, PushLimit, batches, send_batches, with_pool};
 use crate::{Result, Storage, StoredStock, Timestamp};
 
 /// The threshold of a SKU nobody has set one for.
@@ -122,12 +122,15 @@ macro_rules! push_sku_filter {
         if filter.low_stock {
             // The SKUs at or below their threshold, from the per-SKU totals: no stock row is read.
             $query
+                .push(" AND i.sku")
+                .push_in_set()
                 .push(
-                    " AND i.sku IN (SELECT l.sku FROM sku_stock l LEFT JOIN inventory_thresholds lt ON lt.sku = l.sku
+                    "SELECT l.sku FROM sku_stock l LEFT JOIN inventory_thresholds lt ON lt.sku = l.sku
                      WHERE l.available <= COALESCE(lt.threshold, ",
                 )
                 .push_bind(DEFAULT_THRESHOLD)
-                .push("))");
+                .push(")")
+                .push_end_set();
         }
     }};
 }
