@@ -5,6 +5,7 @@
 //! and runs on either pool through [`with_pool!`]; times are bound from Rust, never `now()`.
 //! The contract tests in `tests/` run the same suite on both backends.
 
+mod audit;
 mod connections;
 mod dashboard;
 mod db;
@@ -18,6 +19,7 @@ mod platforms;
 mod rollups;
 mod search;
 mod sessions;
+mod sign_in;
 mod sync_jobs;
 mod sync_state;
 #[cfg(feature = "testing")]
@@ -25,6 +27,7 @@ pub mod testing;
 mod timestamp;
 mod users;
 
+pub use audit::{AuditEvent, AuditFilter, NewAuditEvent};
 pub use connections::{Connection, ConnectionStatus, NewConnection, StoredSecret};
 pub use dashboard::{DayFigures, Figures, OpenOrders, Span};
 pub use db::{Backend, Storage, Transaction};
@@ -38,9 +41,10 @@ pub use platforms::{NewPlatform, Platform};
 pub use rollups::{day_of, day_start, month_of, month_start, week_of, week_start};
 pub use search::SearchTerms;
 pub use sessions::{NewSession, SessionRecord};
+pub use sign_in::Failures;
 pub use sync_jobs::{JobOrigin, JobState, PageProgress, SyncJob, SyncKind};
 pub use sync_state::{ConnectionMarketplace, Schedule};
 pub use timestamp::Timestamp;
-pub use users::{NewUser, Role, User, UserLogin};
+pub use users::{ApiTokenInfo, NewUser, Role, User, UserChange, UserChangeOutcome, UserLogin};
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

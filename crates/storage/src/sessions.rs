@@ -1,4 +1,5 @@
 use crate::db::with_pool;
+use crate::users::user_columns;
 use crate::{Result, Storage, StorageError, Timestamp, User};
 
 pub struct NewSession<'a> {
@@ -57,11 +58,13 @@ impl Storage {
         idle_since: Timestamp,
     ) -> Result<Option<SessionRecord>> {
         with_pool!(self, |pool| {
-            let found: Option<SessionRecord> = sqlx::query_as(
-                "SELECT u.id, u.email, u.role, u.created_at, s.csrf_token, s.expires_at, s.last_seen_at
+            let found: Option<SessionRecord> = sqlx::query_as(concat!(
+                "SELECT ",
+                user_columns!(),
+                ", s.csrf_token, s.expires_at, s.last_seen_at
                  FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3",
-            )
+                 WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.deactivated_at IS NULL"
+            ))
             .bind(token_hash)
             .bind(now)
             .bind(idle_since)
@@ -133,11 +136,14 @@ impl Storage {
     /// changes nothing takes the database's one write lock).
     pub async fn use_api_token(&self, token_hash: &[u8], now: Timestamp) -> Result<Option<User>> {
         with_pool!(self, |pool| {
-            let found: Option<TokenUse> = sqlx::query_as(
-                "SELECT u.id, u.email, u.role, u.created_at, t.last_used_at
+            let found: Option<TokenUse> = sqlx::query_as(concat!(
+                "SELECT ",
+                user_columns!(),
+                ", t.last_used_at
                  FROM api_tokens t JOIN users u ON u.id = t.user_id
-                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
-            )
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
+                     AND u.deactivated_at IS NULL"
+            ))
             .bind(token_hash)
             .bind(now)
             .fetch_optional(pool)
