@@ -112,8 +112,9 @@ pub enum UserCommand {
         /// The user's email address, used to sign in.
         #[arg(long)]
         email: String,
-        /// `admin` or `member`.
-        #[arg(long, default_value = "admin")]
+        /// `member` (sees every page, syncs, exports) or `admin` (also connects accounts and
+        /// manages users).
+        #[arg(long, default_value = "member")]
         role: String,
         #[command(flatten)]
         settings: Settings,

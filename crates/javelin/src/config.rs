@@ -293,7 +293,7 @@ fn admin_seed(email: Option<String>, password: Option<String>) -> Result<Option<
         (Some(email), Some(password)) => {
             let email = javelin_core::accounts::normalise_email(&email)
                 .map_err(|err| error("JAVELIN_ADMIN_EMAIL", "admin-email", err.to_string()))?;
-            javelin_core::accounts::check_password(&password)
+            javelin_core::passwords::check_password(&password)
                 .map_err(|err| error("JAVELIN_ADMIN_PASSWORD", "admin-password", err.to_string()))?;
             Ok(Some(AdminSeed { email, password }))
         }

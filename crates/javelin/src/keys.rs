@@ -153,6 +153,15 @@ pub async fn rotate(config: &Config, storage: &Storage, new_key: Option<&str>) -
         write_key_file(&next, &new_bytes)?;
     }
     reseal.commit(Timestamp::now()).await?;
+    // The key id names which key; the key itself never goes into the log.
+    javelin_core::Audit::new(storage.clone(), javelin_core::Clock::system())
+        .record(
+            &javelin_core::Actor::system(),
+            javelin_core::AuditAction::KeyRotated,
+            Some(format!("master key {}", new_key.id())),
+            Some(format!("{resealed} secrets re-encrypted")),
+        )
+        .await;
     if file_based {
         let path = key_file(config);
         std::fs::rename(&next, &path)

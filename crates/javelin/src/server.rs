@@ -50,7 +50,10 @@ impl Server {
         let storage = open_storage(config, &clock).await?;
         let accounts = Accounts::new(storage.clone(), clock.clone())?;
         if let Some(admin) = &config.admin {
-            match accounts.create_first_admin(&admin.email, &admin.password).await {
+            match accounts
+                .create_first_admin(&javelin_core::Actor::system(), &admin.email, &admin.password)
+                .await
+            {
                 Ok(user) => {
                     tracing::info!(email = %user.email, "created the administrator from JAVELIN_ADMIN_EMAIL")
                 }

@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
-use javelin_core::{AccountError, Accounts, Clock};
+use javelin_core::{AccountError, Accounts, Actor, Clock};
 use javelin_storage::Role;
 
 use crate::EXIT_CONFIG;
@@ -22,7 +22,8 @@ pub async fn create(config: &Config, email: &str, role: &str) -> anyhow::Result<
     let clock = Clock::system();
     let storage = crate::server::open_storage(config, &clock).await?;
     let accounts = Accounts::new(storage.clone(), clock)?;
-    let result = accounts.create_user(email, &password, role).await;
+    // The operator at the server's console acts as the system.
+    let result = accounts.create_user(&Actor::system(), email, &password, role).await;
     storage.close().await;
     match result {
         Ok(user) => {
@@ -33,12 +34,7 @@ pub async fn create(config: &Config, email: &str, role: &str) -> anyhow::Result<
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(
-            err @ (AccountError::InvalidEmail
-            | AccountError::PasswordTooShort
-            | AccountError::PasswordTooLong
-            | AccountError::EmailTaken),
-        ) => {
+        Err(err @ (AccountError::InvalidEmail | AccountError::Password(_) | AccountError::EmailTaken)) => {
             eprintln!("error: {err}");
             Ok(ExitCode::FAILURE)
         }

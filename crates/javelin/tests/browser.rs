@@ -235,7 +235,19 @@ async fn sign_in_see_the_shell_and_the_platform_cards() {
     for entry in &entries {
         labels.push(entry.text().await.expect("label"));
     }
-    assert_eq!(labels, ["Dashboard", "Orders", "Inventory", "Connect Platforms"]);
+    // An administrator's sidebar: a member's has no Users and no Audit log (tests/server.rs).
+    assert_eq!(
+        labels,
+        [
+            "Dashboard",
+            "Orders",
+            "Inventory",
+            "Connect Platforms",
+            "Users",
+            "Audit log",
+            "Your account"
+        ]
+    );
     assert_eq!(browser.text(".nav a[aria-current=page]").await, "Dashboard");
     browser.snapshot("dashboard").await;
 

@@ -126,8 +126,13 @@ fn help_explains_commands_and_variables() {
 }
 
 fn create_user(dir: &Path, email: &str, password: &str) -> Output {
+    create_user_with(dir, &["--email", email], password)
+}
+
+fn create_user_with(dir: &Path, args: &[&str], password: &str) -> Output {
     let mut child = javelin(dir)
-        .args(["user", "create", "--email", email])
+        .args(["user", "create"])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -153,7 +158,17 @@ fn migrate_and_user_create_on_a_fresh_data_folder() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
-        "Created user ops@example.com (admin)."
+        "Created user ops@example.com (member).",
+        "a member unless asked otherwise"
+    );
+    let output = create_user_with(
+        dir.path(),
+        &["--email", "boss@example.com", "--role", "admin"],
+        "a long password",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "Created user boss@example.com (admin)."
     );
 
     let output = create_user(dir.path(), "ops@example.com", "another long password");
@@ -163,6 +178,13 @@ fn migrate_and_user_create_on_a_fresh_data_folder() {
     let output = create_user(dir.path(), "new@example.com", "short");
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("at least 8 characters"));
+    let output = create_user(dir.path(), "new@example.com", "password1");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("10,000 most common passwords"),
+        "{}",
+        stderr(&output)
+    );
 
     let output = javelin(dir.path())
         .args(["user", "create", "--email", "x@example.com", "--role", "boss"])

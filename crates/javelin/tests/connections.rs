@@ -112,7 +112,7 @@ javelin_storage::backend_tests! {
 
         // Another user's: started by one user, answered in another user's session.
         let back = app.consent(&app.start_oauth(&secret).await, "authorize").await;
-        Accounts::new(app.db.storage.clone(), app.clock.clock()).expect("accounts").create_user("other@example.com", "other password", Role::Member).await.expect("second user");
+        Accounts::new(app.db.storage.clone(), app.clock.clock()).expect("accounts").create_user(&javelin_core::Actor::system(), "other@example.com", "other password", Role::Member).await.expect("second user");
         let other = common::browser_client();
         let token = { let html = other.get(app.url("/login")).send().await.expect("GET").text().await.expect("page"); common::hidden_field(&html, "csrf_token").expect("token") };
         let signed_in = other.post(app.url("/login")).form(&[("csrf_token", token.as_str()), ("email", "other@example.com"), ("password", "other password")]).send().await.expect("POST");

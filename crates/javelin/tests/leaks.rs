@@ -178,6 +178,55 @@ async fn no_secret_reaches_the_database_file_the_logs_or_a_response() {
         )
         .await;
     bodies.keep(app.get("/metrics").await).await;
+    // Users and passwords: a failed sign-in, a user added, a password changed; then the audit
+    // log that recorded them, as the API and the page show it.
+    let (login_password, user_password, new_password) = (
+        canary("login-password"),
+        canary("user-password"),
+        canary("new-password"),
+    );
+    bodies
+        .keep(
+            api.post(app.url("/api/v1/auth/token"))
+                .json(&json!({"email": common::ADMIN_EMAIL, "password": login_password}))
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await;
+    bodies
+        .keep(
+            api.post(app.url("/api/v1/users"))
+                .bearer_auth(&token)
+                .json(&json!({"email": "staff@example.com", "role": "member", "password": user_password}))
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await;
+    bodies.keep(app.get("/users").await).await;
+    bodies.keep(app.get("/account").await).await;
+    let changed = api
+        .post(app.url("/api/v1/me/password"))
+        .bearer_auth(&token)
+        .json(&json!({"current_password": common::ADMIN_PASSWORD, "new_password": new_password}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(changed.status(), reqwest::StatusCode::NO_CONTENT);
+    bodies.keep(changed).await;
+    let audit = api
+        .get(app.url("/api/v1/audit?limit=500"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET");
+    let (status, _) = bodies.keep(audit).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(
+        bodies.0.last().is_some_and(|body| body.contains("password_changed")),
+        "the audit log was read"
+    );
 
     let planted = [
         creds.amazon.client_secret.as_str(),
@@ -187,6 +236,9 @@ async fn no_secret_reaches_the_database_file_the_logs_or_a_response() {
         wrong_secret.as_str(),
         password.as_str(),
         wrong_api_secret.as_str(),
+        login_password.as_str(),
+        user_password.as_str(),
+        new_password.as_str(),
     ];
     let master_key = std::fs::read_to_string(app.data_dir.path().join("master.key")).expect("key file");
     let secrets: Vec<&str> = planted.iter().copied().chain([master_key.trim()]).collect();

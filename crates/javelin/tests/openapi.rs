@@ -418,6 +418,38 @@ javelin_storage::backend_tests! {
         filled(&body, &["/open/at_risk_orders", "/connections", "/connections/0/sync"]);
         assert_eq!(api.get(&token, "/api/v1/dashboard?period=bogus").await.0, 422);
 
+        // Users, the caller's own tokens and password, and the audit log; a member refused.
+        let member = json!({"email": "staff@example.com", "role": "member", "password": "stock counts daily"});
+        let (status, user) = api.call(auth, post.clone(), "/api/v1/users", Some(member)).await;
+        assert_eq!(status, 201, "{user}");
+        let weak = json!({"email": "weak@example.com", "role": "member", "password": "password"});
+        assert_eq!(api.call(auth, post.clone(), "/api/v1/users", Some(weak)).await.0, 422);
+        let (status, users) = api.get(&token, "/api/v1/users").await;
+        assert_eq!(status, 200);
+        filled(&users, &["/users"]);
+        let user = format!("/api/v1/users/{}", user["id"]);
+        let patch = Method::PATCH;
+        assert_eq!(api.call(auth, patch.clone(), &user, Some(json!({"role": "member", "active": true}))).await.0, 200);
+        assert_eq!(api.call(auth, patch.clone(), "/api/v1/users/999999", Some(json!({"active": false}))).await.0, 404);
+        let member_login = json!({"email": "staff@example.com", "password": "stock counts daily"});
+        let (_, body) = api.call(None, post.clone(), "/api/v1/auth/token", Some(member_login)).await;
+        let member = body["token"].as_str().expect("token").to_owned();
+        assert_eq!(api.get(&member, "/api/v1/users").await.0, 403);
+        let (status, tokens) = api.get(&member, "/api/v1/me/tokens").await;
+        assert_eq!(status, 200);
+        filled(&tokens, &["/tokens"]);
+        let change = json!({"current_password": "stock counts daily", "new_password": "counts stock nightly"});
+        assert_eq!(api.call(Some(&member), post.clone(), "/api/v1/me/password", Some(change.clone())).await.0, 204);
+        assert_eq!(api.call(Some(&member), post.clone(), "/api/v1/me/password", Some(change)).await.0, 422);
+        let revoke = format!("/api/v1/me/tokens/{}", tokens["tokens"][0]["id"]);
+        assert_eq!(api.call(Some(&member), delete.clone(), &revoke, None).await.0, 204);
+        assert_eq!(api.call(auth, delete.clone(), "/api/v1/me/tokens/999999", None).await.0, 404);
+        let (status, audit) = api.get(&token, "/api/v1/audit?limit=2").await;
+        assert_eq!(status, 200);
+        filled(&audit, &["/events"]);
+        let (status, body) = api.get(&token, "/api/v1/audit?action=bogus").await;
+        assert_eq!((status, body["fields"]["action"].is_string()), (422, true), "{body}");
+
         // Ending: a connection, then a token.
         let delete_incomplete = format!("/api/v1/connections/{incomplete}");
         assert_eq!(api.call(auth, delete.clone(), &delete_incomplete, None).await.0, 204);

@@ -97,23 +97,55 @@ javelin_storage::backend_tests! {
         assert_eq!(app.get("/").await.status(), StatusCode::OK);
     }
 
-    async fn sign_in_attempts_are_rate_limited(db) {
+    async fn failed_sign_ins_slow_their_address_down_but_never_lock_the_owner_out(db) {
         let app = TestApp::start_with_admin(db).await;
-        for _ in 0..5 {
+        let token_from = |client: reqwest::Client, password: &'static str| {
+            let url = app.url("/api/v1/auth/token");
+            async move {
+                client
+                    .post(url)
+                    .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": password}))
+                    .send()
+                    .await
+                    .expect("POST")
+            }
+        };
+        // Three failures cost nothing; the fourth makes the next try from here wait a second.
+        for _ in 0..4 {
             assert_eq!(app.login(ADMIN_EMAIL, "wrong password").await.status(), StatusCode::UNAUTHORIZED);
         }
         let limited = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
         assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert!(limited.headers().contains_key("retry-after"));
-        assert!(limited.text().await.expect("body").contains("Too many sign-in attempts"));
-        // The API shares the limit.
-        let response = common::api_client()
-            .post(app.url("/api/v1/auth/token"))
-            .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
-            .send()
-            .await
-            .expect("POST");
+        assert_eq!(limited.headers()["retry-after"], "1");
+        assert!(limited.text().await.expect("body").contains("Too many failed sign-ins from here"));
+        // The API counts the same failures (they are in the database).
+        let response = token_from(common::api_client(), ADMIN_PASSWORD).await;
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        // The owner at another address signs in at once: only failures count, per address.
+        let response = token_from(common::api_client_from([127, 0, 0, 2]), ADMIN_PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK, "the owner elsewhere is not kept out");
+        // A wrong password from there counts there only.
+        let response = token_from(common::api_client_from([127, 0, 0, 2]), "wrong password").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        // Once the wait is over, the right password works here too, and clears the count.
+        app.clock.advance(time::Duration::seconds(1));
+        assert_eq!(app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(token_from(common::api_client(), "wrong password").await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(token_from(common::api_client(), ADMIN_PASSWORD).await.status(), StatusCode::OK);
+
+        // An address guessing at many accounts is slowed down whatever account it tries next.
+        let spraying = "address 127.0.0.3";
+        let now = app.clock.clock().now();
+        for _ in 0..22 {
+            app.db.storage.record_sign_in_failure(&[spraying], now, now - time::Duration::hours(1)).await.expect("failure");
+        }
+        let response = token_from(common::api_client_from([127, 0, 0, 3]), ADMIN_PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()["retry-after"], "2");
+        // Failures an hour old are forgotten.
+        app.clock.advance(time::Duration::hours(1));
+        let response = token_from(common::api_client_from([127, 0, 0, 3]), ADMIN_PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
     }
 
     async fn token_api(db) {

@@ -24,8 +24,8 @@ mod worker;
 use std::sync::Arc;
 use std::time::Duration;
 
-use javelin_core::Clock;
 use javelin_core::connections::CredentialStore;
+use javelin_core::{Audit, Clock};
 use javelin_marketplaces::Connectors;
 use javelin_storage::{JobOrigin, JobState, Storage, StorageError, SyncJob, SyncKind, Timestamp};
 use tokio::sync::{Notify, broadcast};
@@ -108,6 +108,7 @@ struct Inner {
     /// Wakes the scheduler when an account was connected.
     connected: Notify,
     events: broadcast::Sender<JobEvent>,
+    audit: Audit,
 }
 
 impl Sync {
@@ -126,6 +127,7 @@ impl Sync {
         Self {
             inner: Arc::new(Inner {
                 tokens: Tokens::new(store.clone(), clock.clone()),
+                audit: Audit::new(storage.clone(), clock.clone()),
                 storage,
                 store,
                 connectors,

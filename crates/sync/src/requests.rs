@@ -1,8 +1,9 @@
 //! What a seller asks of sync: "Sync now" for a connection, and reading its orders again from
 //! a date of their choosing.
 
+use javelin_core::{Actor, AuditAction, Forbidden, Permission};
 use javelin_marketplaces::Platform;
-use javelin_storage::{ConnectionStatus, JobOrigin, StorageError, SyncJob, SyncKind, Timestamp};
+use javelin_storage::{ConnectionStatus, JobOrigin, Schedule, StorageError, SyncJob, SyncKind, Timestamp};
 use time::{Date, Duration, Time, macros::format_description};
 
 use crate::Sync;
@@ -19,6 +20,10 @@ pub enum StartError {
     Incomplete(String),
     #[error("Give the date as YYYY-MM-DD, no later than today and at most two years back.")]
     BadDate,
+    #[error("Keep at least one marketplace switched on, or disconnect the account.")]
+    NoMarketplace,
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -26,19 +31,113 @@ pub enum StartError {
 impl Sync {
     /// Queues a sync of each kind for a connection ("Sync now"); a kind already queued or
     /// running keeps its job. Returns the jobs, in the order of `kinds`.
-    pub async fn start(&self, connection_id: i64, kinds: &[SyncKind]) -> Result<Vec<SyncJob>, StartError> {
+    pub async fn start(
+        &self,
+        actor: &Actor,
+        connection_id: i64,
+        kinds: &[SyncKind],
+    ) -> Result<Vec<SyncJob>, StartError> {
         self.usable(connection_id).await?;
         let mut jobs = Vec::with_capacity(kinds.len());
         for &kind in kinds {
-            jobs.push(self.request(connection_id, kind, JobOrigin::Seller).await?.0);
+            let (job, new) = self.request(connection_id, kind, JobOrigin::Seller).await?;
+            if new {
+                self.record_start(actor, &job, None).await;
+            }
+            jobs.push(job);
         }
         Ok(jobs)
+    }
+
+    /// Records who started a sync job.
+    pub(crate) async fn record_start(&self, actor: &Actor, job: &SyncJob, detail: Option<String>) {
+        let detail = detail.unwrap_or_else(|| format!("{} sync", job.kind.code()));
+        self.inner
+            .audit
+            .record(
+                actor,
+                AuditAction::SyncStarted,
+                Some(format!("connection {}", job.connection_id)),
+                Some(format!("{detail}, job {}", job.id)),
+            )
+            .await;
+    }
+
+    /// Changes a schedule: the next run comes one interval from now.
+    pub async fn set_schedule(
+        &self,
+        actor: &Actor,
+        connection_id: i64,
+        kind: SyncKind,
+        interval_minutes: i64,
+        enabled: bool,
+    ) -> Result<Schedule, StartError> {
+        actor.require(Permission::ManageSchedules)?;
+        let schedule = Schedule {
+            connection_id,
+            kind,
+            interval_minutes,
+            enabled,
+            next_run_at: self.inner.clock.now() + Duration::minutes(interval_minutes),
+        };
+        self.inner.storage.put_schedule(&schedule).await?;
+        let detail = format!(
+            "{} every {interval_minutes} minutes, {}",
+            kind.code(),
+            if enabled { "on" } else { "off" }
+        );
+        self.inner
+            .audit
+            .record(
+                actor,
+                AuditAction::ScheduleChanged,
+                Some(format!("connection {connection_id}")),
+                Some(detail),
+            )
+            .await;
+        Ok(schedule)
+    }
+
+    /// Which of a connection's marketplaces sync: those in `wanted`, at least one.
+    pub async fn set_marketplaces(&self, actor: &Actor, connection_id: i64, wanted: &[&str]) -> Result<(), StartError> {
+        actor.require(Permission::ManageConnections)?;
+        if wanted.is_empty() {
+            return Err(StartError::NoMarketplace);
+        }
+        let storage = &self.inner.storage;
+        let mut changes = Vec::new();
+        for marketplace in storage.connection_marketplaces(connection_id).await? {
+            let on = wanted.contains(&marketplace.marketplace_id.as_str());
+            if on != marketplace.sync_enabled {
+                storage
+                    .set_marketplace_sync(connection_id, &marketplace.marketplace_id, on)
+                    .await?;
+                changes.push(format!(
+                    "{} {}",
+                    marketplace.marketplace_id,
+                    if on { "on" } else { "off" }
+                ));
+            }
+        }
+        if !changes.is_empty() {
+            self.inner
+                .audit
+                .record(
+                    actor,
+                    AuditAction::ConnectionMarketplacesChanged,
+                    Some(format!("connection {connection_id}")),
+                    Some(changes.join(", ")),
+                )
+                .await;
+        }
+        Ok(())
     }
 
     /// Has the next orders sync read every order updated since the start of `from` (a UTC
     /// date, `YYYY-MM-DD`) again, and queues it. A sync running now keeps its own start; the
     /// next one reads from `from`.
-    pub async fn read_orders_from(&self, connection_id: i64, from: &str) -> Result<SyncJob, StartError> {
+    pub async fn read_orders_from(&self, actor: &Actor, connection_id: i64, from: &str) -> Result<SyncJob, StartError> {
+        actor.require(Permission::ManageSchedules)?;
         let inner = &*self.inner;
         let now = inner.clock.now();
         let from = parse_from(from, now).ok_or(StartError::BadDate)?;
@@ -48,10 +147,10 @@ impl Sync {
             .storage
             .rewind_watermarks(connection_id, SyncKind::Orders, &streams, from, now)
             .await?;
-        Ok(self
-            .request(connection_id, SyncKind::Orders, JobOrigin::Seller)
-            .await?
-            .0)
+        let (job, _) = self.request(connection_id, SyncKind::Orders, JobOrigin::Seller).await?;
+        let detail = format!("orders sync from {}", from.to_rfc3339());
+        self.record_start(actor, &job, Some(detail)).await;
+        Ok(job)
     }
 
     /// The platform of a connection that can sync.

@@ -2,6 +2,7 @@
 //! default 15 and 60 minutes, editable, each can be switched off). Each instance checks the
 //! schedules now and then; a due run is queued by whichever instance moves it on first.
 
+use javelin_core::Actor;
 use javelin_storage::{JobOrigin, Schedule, StorageError, SyncKind};
 use tokio_util::sync::CancellationToken;
 
@@ -50,8 +51,13 @@ impl Sync {
                 .advance_schedule(schedule.connection_id, schedule.kind, schedule.next_run_at, next)
                 .await?
             {
-                self.request(schedule.connection_id, schedule.kind, JobOrigin::Schedule)
+                let (job, new) = self
+                    .request(schedule.connection_id, schedule.kind, JobOrigin::Schedule)
                     .await?;
+                if new {
+                    let detail = format!("scheduled {} sync", job.kind.code());
+                    self.record_start(&Actor::system(), &job, Some(detail)).await;
+                }
                 queued += 1;
             }
         }
@@ -77,24 +83,5 @@ impl Sync {
                 })
             })
             .collect())
-    }
-
-    /// Changes a schedule: the next run comes one interval from now.
-    pub async fn set_schedule(
-        &self,
-        connection_id: i64,
-        kind: SyncKind,
-        interval_minutes: i64,
-        enabled: bool,
-    ) -> Result<Schedule, StorageError> {
-        let schedule = Schedule {
-            connection_id,
-            kind,
-            interval_minutes,
-            enabled,
-            next_run_at: self.inner.clock.now() + time::Duration::minutes(interval_minutes),
-        };
-        self.inner.storage.put_schedule(&schedule).await?;
-        Ok(schedule)
     }
 }

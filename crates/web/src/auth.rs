@@ -1,19 +1,20 @@
 //! Who is asking: browser sessions, API bearer tokens, and the sign-in, setup and sign-out pages.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::convert::Infallible;
+use std::net::SocketAddr;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{ConnectInfo, FromRequestParts, Query, Request, State};
-use axum::http::header::{ACCEPT, AUTHORIZATION, RETRY_AFTER};
+use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri, Query, Request, State};
+use axum::http::header::{ACCEPT, AUTHORIZATION, RETRY_AFTER, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use axum_extra::extract::CookieJar;
-use javelin_core::accounts::MIN_PASSWORD_CHARS;
-use javelin_core::{AccountError, LoginError};
+use javelin_core::passwords::MIN_PASSWORD_CHARS;
+use javelin_core::{AccountError, Actor, LoginError, Permission};
 use javelin_storage::User;
 use serde::Deserialize;
 
@@ -35,6 +36,14 @@ pub(crate) enum Via {
 }
 
 impl Identity {
+    /// The browser session's token, when the request came with one rather than a bearer token.
+    pub(crate) fn session_token(&self) -> Option<&str> {
+        match &self.via {
+            Via::Session { token, .. } => Some(token),
+            Via::Bearer { .. } => None,
+        }
+    }
+
     /// The session or API token the request came with; an OAuth state is bound to it.
     pub(crate) fn token(&self) -> &str {
         match &self.via {
@@ -53,6 +62,49 @@ impl<S: Send + Sync> FromRequestParts<S> for Identity {
             .get::<Identity>()
             .cloned()
             .ok_or_else(|| ApiError::unauthorized("Sign in first."))
+    }
+}
+
+/// Who makes a request, as the services see it: the signed-in user (or nobody yet), with the
+/// client's address and user agent for the audit log.
+pub(crate) struct Acting(pub(crate) Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for Acting {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let agent = parts.headers.get(USER_AGENT).and_then(|value| value.to_str().ok());
+        Ok(Self(match parts.extensions.get::<Identity>() {
+            Some(identity) => Actor::user(identity.user.clone(), ip, agent),
+            None => Actor::anonymous(ip, agent),
+        }))
+    }
+}
+
+/// Guards a route only administrators may use: anyone else signed in gets a 403 saying so (a
+/// page for browsers, JSON for the API). Runs after sign-in was checked.
+pub(crate) async fn require_permission(permission: Permission, request: Request, next: Next) -> Response {
+    let refused = request
+        .extensions()
+        .get::<Identity>()
+        .is_some_and(|identity| !permission.granted_to(identity.user.role));
+    if !refused {
+        return next.run(request).await;
+    }
+    let message = permission.refusal();
+    // Inside the nested API router the path has lost its prefix; the original has it.
+    let path = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or(request.uri().path(), |OriginalUri(uri)| uri.path());
+    if path.starts_with(crate::routes::API_PREFIX) {
+        ApiError::forbidden(message).into_response()
+    } else {
+        PageError::Forbidden(message.to_owned()).into_response()
     }
 }
 
@@ -148,13 +200,6 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
-/// The address of the client, for the sign-in rate limit.
-pub(crate) fn client_address(connect_info: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
-    connect_info.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |Extension(ConnectInfo(addr))| {
-        addr.ip()
-    })
-}
-
 /// Only local paths are followed after sign-in, never another site.
 /// Browsers drop tabs and newlines from URLs and read `\\` as `/`, so `/\t/evil.example` would
 /// become `//evil.example`: a local path has neither, nor starts with `//`.
@@ -241,15 +286,16 @@ pub(crate) struct LoginForm {
 
 pub(crate) async fn login(
     State(state): State<AppState>,
-    connect_info: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Acting(actor): Acting,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(&form.next).to_owned();
-    let client = client_address(connect_info);
-    let (status, error, retry_after) = match state.accounts.verify_login(&form.email, &form.password, client).await {
+    let (status, error, retry_after) = match state.accounts.verify_login(&actor, &form.email, &form.password).await {
         Ok(user) => return Ok(sign_in(&state, jar, user, &next).await?.into_response()),
-        Err(err @ LoginError::InvalidCredentials) => (StatusCode::UNAUTHORIZED, err.to_string(), None),
+        Err(err @ (LoginError::InvalidCredentials | LoginError::Deactivated)) => {
+            (StatusCode::UNAUTHORIZED, err.to_string(), None)
+        }
         Err(err @ LoginError::TooManyAttempts { retry_after }) => (
             StatusCode::TOO_MANY_REQUESTS,
             err.to_string(),
@@ -315,6 +361,7 @@ pub(crate) struct SetupForm {
 
 pub(crate) async fn setup(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     jar: CookieJar,
     Form(form): Form<SetupForm>,
 ) -> Result<Response, PageError> {
@@ -323,7 +370,11 @@ pub(crate) async fn setup(
     if form.password != form.password_confirm {
         errors.password_confirm = Some("The two passwords are not the same.".into());
     } else {
-        match state.accounts.create_first_admin(&form.email, &form.password).await {
+        match state
+            .accounts
+            .create_first_admin(&actor, &form.email, &form.password)
+            .await
+        {
             Ok(user) => {
                 let jar = flash::set(
                     jar,
@@ -343,7 +394,7 @@ pub(crate) async fn setup(
                 return Ok((jar, Redirect::to("/login")).into_response());
             }
             Err(err @ AccountError::InvalidEmail) => errors.email = Some(err.to_string()),
-            Err(err @ (AccountError::PasswordTooShort | AccountError::PasswordTooLong)) => {
+            Err(AccountError::Password(err)) => {
                 errors.password = Some(err.to_string());
             }
             Err(err) => return Err(PageError::from(err)),
@@ -363,10 +414,11 @@ pub(crate) async fn setup(
 pub(crate) async fn logout(
     State(state): State<AppState>,
     identity: Identity,
+    Acting(actor): Acting,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
     if let Via::Session { token, .. } = &identity.via {
-        state.accounts.end_session(token).await?;
+        state.accounts.end_session(&actor, token).await?;
     }
     let jar = jar.remove(cookies::removal(cookies::SESSION, state.settings.secure_cookies()));
     let jar = flash::set(

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use javelin_core::connections::{ConnectError, FieldErrors};
 use javelin_core::orders::QueryError;
-use javelin_core::{AccountError, LoginError};
+use javelin_core::{AccountError, Forbidden, LoginError};
 use javelin_storage::StorageError;
 
 use crate::assets;
@@ -36,6 +36,8 @@ pub(crate) enum PageError {
     FormExpired,
     /// Input no handler could take, said in words for people.
     Unprocessable(String),
+    /// The user's role does not allow this; the message says who may.
+    Forbidden(String),
     Internal(String),
 }
 
@@ -47,7 +49,17 @@ impl From<StorageError> for PageError {
 
 impl From<AccountError> for PageError {
     fn from(err: AccountError) -> Self {
-        Self::Internal(err.to_string())
+        match err {
+            AccountError::Forbidden(forbidden) => forbidden.into(),
+            AccountError::UserNotFound | AccountError::TokenNotFound => Self::NotFound,
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<Forbidden> for PageError {
+    fn from(err: Forbidden) -> Self {
+        Self::Forbidden(err.to_string())
     }
 }
 
@@ -63,6 +75,7 @@ impl From<ConnectError> for PageError {
     fn from(err: ConnectError) -> Self {
         match err {
             ConnectError::NotFound => Self::NotFound,
+            ConnectError::Forbidden(forbidden) => forbidden.into(),
             other => Self::Internal(other.to_string()),
         }
     }
@@ -89,6 +102,13 @@ impl IntoResponse for PageError {
             Self::Unprocessable(message) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "This input was refused",
+                message.as_str(),
+                "/",
+                "Go to the dashboard",
+            ),
+            Self::Forbidden(message) => (
+                StatusCode::FORBIDDEN,
+                "Not allowed",
                 message.as_str(),
                 "/",
                 "Go to the dashboard",
@@ -212,6 +232,34 @@ impl From<QueryError> for ApiError {
     }
 }
 
+impl From<Forbidden> for ApiError {
+    fn from(err: Forbidden) -> Self {
+        Self::forbidden(err.to_string())
+    }
+}
+
+impl From<AccountError> for ApiError {
+    /// Input errors name the field they are about.
+    fn from(err: AccountError) -> Self {
+        let field = match &err {
+            AccountError::InvalidEmail | AccountError::EmailTaken => "email",
+            AccountError::Password(_) => "password",
+            AccountError::WrongCurrentPassword => "current_password",
+            AccountError::Forbidden(forbidden) => return (*forbidden).into(),
+            AccountError::UserNotFound | AccountError::TokenNotFound => {
+                return Self::new(StatusCode::NOT_FOUND, err.to_string());
+            }
+            AccountError::LastAdmin => return Self::new(StatusCode::CONFLICT, err.to_string()),
+            AccountError::AlreadySetUp | AccountError::Storage(_) | AccountError::Hashing(_) => {
+                return Self::internal(err);
+            }
+        };
+        let mut fields = FieldErrors::default();
+        fields.add(field, err.to_string());
+        Self::invalid(fields)
+    }
+}
+
 impl From<StorageError> for ApiError {
     fn from(err: StorageError) -> Self {
         Self::internal(err)
@@ -223,6 +271,7 @@ impl From<ConnectError> for ApiError {
         match err {
             ConnectError::Invalid(fields) => Self::invalid(fields),
             ConnectError::NotFound => Self::no_such_connection(),
+            ConnectError::Forbidden(forbidden) => forbidden.into(),
             other => Self::internal(other),
         }
     }

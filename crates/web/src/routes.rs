@@ -9,7 +9,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::pages::{catalog, connections, dashboard, inventory, sync};
+use javelin_core::Permission;
+
+use crate::pages::{account, audit, catalog, connections, dashboard, inventory, sync, users};
 use crate::{AppState, api, assets, auth, csrf, flash, metrics, ops, pages, text_input};
 
 /// Who may call a route.
@@ -17,8 +19,10 @@ use crate::{AppState, api, assets, auth, csrf, flash, metrics, ops, pages, text_
 pub enum Access {
     /// Sign-in and setup, health checks, static assets, OAuth callbacks.
     Public,
-    /// Everything else: needs a browser session or an API bearer token.
+    /// Any signed-in user (a browser session or an API bearer token), members included.
     SignedIn,
+    /// Signed-in administrators only; the service behind the route checks the same permission.
+    Admin(Permission),
 }
 
 /// One row of the route table, as tests and documentation see it.
@@ -39,22 +43,29 @@ where
     H: Handler<T, AppState>,
     T: 'static,
 {
-    // The table only uses GET, POST, PUT and DELETE, which all have a filter.
+    // The table only uses GET, POST, PUT, PATCH and DELETE, which all have a filter.
     let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
+    let mut handler = on(filter, handler);
+    if let Access::Admin(permission) = access {
+        handler = handler.route_layer(from_fn(move |request, next| {
+            auth::require_permission(permission, request, next)
+        }));
+    }
     Route {
         info: RouteInfo {
             access,
             method,
             path: path.to_owned(),
         },
-        handler: on(filter, handler),
+        handler,
     }
 }
 
 /// The pages and the browser-facing endpoints.
 fn page_routes() -> Vec<Route> {
-    use Access::{Public, SignedIn};
+    use Access::{Admin, Public, SignedIn};
     use Method as M;
+    use Permission::{ManageConnections, ManageSchedules, ManageUsers, ReadAudit, ReadMetrics};
     vec![
         route(Public, M::GET, "/healthz", ops::healthz),
         route(Public, M::GET, "/readyz", ops::readyz),
@@ -79,27 +90,32 @@ fn page_routes() -> Vec<Route> {
         ),
         route(SignedIn, M::GET, "/connections", connections::page),
         route(
-            SignedIn,
+            Admin(ManageConnections),
             M::POST,
             "/connections/amazon/oauth/start",
             connections::start_oauth,
         ),
-        route(SignedIn, M::POST, "/connections/amazon", connections::connect_amazon),
         route(
-            SignedIn,
+            Admin(ManageConnections),
+            M::POST,
+            "/connections/amazon",
+            connections::connect_amazon,
+        ),
+        route(
+            Admin(ManageConnections),
             M::POST,
             "/connections/flipkart",
             connections::connect_flipkart,
         ),
         route(SignedIn, M::POST, "/connections/{id}/test", connections::test),
         route(
-            SignedIn,
+            Admin(ManageConnections),
             M::GET,
             "/connections/{id}/disconnect",
             connections::confirm_disconnect,
         ),
         route(
-            SignedIn,
+            Admin(ManageConnections),
             M::POST,
             "/connections/{id}/disconnect",
             connections::disconnect,
@@ -107,15 +123,38 @@ fn page_routes() -> Vec<Route> {
         route(SignedIn, M::POST, "/connections/{id}/sync", sync::sync_now),
         route(SignedIn, M::GET, "/connections/{id}/sync", sync::page),
         route(SignedIn, M::GET, "/connections/{id}/sync-panel", sync::panel),
-        route(SignedIn, M::POST, "/connections/{id}/schedule", sync::set_schedule),
-        route(SignedIn, M::POST, "/connections/{id}/read-from", sync::read_from),
         route(
-            SignedIn,
+            Admin(ManageSchedules),
+            M::POST,
+            "/connections/{id}/schedule",
+            sync::set_schedule,
+        ),
+        route(
+            Admin(ManageSchedules),
+            M::POST,
+            "/connections/{id}/read-from",
+            sync::read_from,
+        ),
+        route(
+            Admin(ManageConnections),
             M::POST,
             "/connections/{id}/marketplaces",
             sync::set_marketplaces,
         ),
-        route(SignedIn, M::GET, "/metrics", ops::metrics),
+        route(SignedIn, M::GET, "/account", account::page),
+        route(SignedIn, M::POST, "/account/password", account::change_password),
+        route(SignedIn, M::POST, "/account/tokens/{id}/revoke", account::revoke_token),
+        route(
+            SignedIn,
+            M::POST,
+            "/account/sign-out-everywhere",
+            account::sign_out_everywhere,
+        ),
+        route(Admin(ManageUsers), M::GET, "/users", users::page),
+        route(Admin(ManageUsers), M::POST, "/users", users::create),
+        route(Admin(ManageUsers), M::POST, "/users/{id}", users::change),
+        route(Admin(ReadAudit), M::GET, "/audit", audit::page),
+        route(Admin(ReadMetrics), M::GET, "/metrics", ops::metrics),
     ]
 }
 
@@ -124,25 +163,41 @@ pub const API_PREFIX: &str = "/api/v1";
 
 /// The JSON API for scripts.
 fn api_routes() -> Vec<Route> {
-    use Access::{Public, SignedIn};
+    use Access::{Admin, Public, SignedIn};
     use Method as M;
+    use Permission::{ManageConnections, ManageSchedules, ManageUsers, ReadAudit};
     vec![
         route(Public, M::POST, "/auth/token", api::create_token),
         route(SignedIn, M::DELETE, "/auth/token", api::revoke_token),
         route(SignedIn, M::GET, "/platforms", api::platforms),
-        route(SignedIn, M::POST, "/connections", api::create_connection),
         route(
-            SignedIn,
+            Admin(ManageConnections),
+            M::POST,
+            "/connections",
+            api::create_connection,
+        ),
+        route(
+            Admin(ManageConnections),
             M::POST,
             "/connections/amazon/oauth/start",
             api::start_amazon_oauth,
         ),
         route(SignedIn, M::POST, "/connections/{id}/test", api::test_connection),
-        route(SignedIn, M::DELETE, "/connections/{id}", api::delete_connection),
+        route(
+            Admin(ManageConnections),
+            M::DELETE,
+            "/connections/{id}",
+            api::delete_connection,
+        ),
         route(SignedIn, M::POST, "/connections/{id}/sync", api::sync::start),
         route(SignedIn, M::GET, "/connections/{id}/sync-jobs", api::sync::jobs),
         route(SignedIn, M::GET, "/connections/{id}/schedule", api::sync::schedule),
-        route(SignedIn, M::PUT, "/connections/{id}/schedule", api::sync::set_schedule),
+        route(
+            Admin(ManageSchedules),
+            M::PUT,
+            "/connections/{id}/schedule",
+            api::sync::set_schedule,
+        ),
         route(SignedIn, M::GET, "/sync-jobs/{job_id}", api::sync::job),
         route(SignedIn, M::GET, "/orders", api::orders::orders),
         route(SignedIn, M::GET, "/orders.csv", api::orders::orders_csv),
@@ -156,6 +211,13 @@ fn api_routes() -> Vec<Route> {
             api::inventory::set_threshold,
         ),
         route(SignedIn, M::GET, "/dashboard", api::dashboard::dashboard),
+        route(Admin(ManageUsers), M::GET, "/users", api::users::list),
+        route(Admin(ManageUsers), M::POST, "/users", api::users::create),
+        route(Admin(ManageUsers), M::PATCH, "/users/{id}", api::users::change),
+        route(SignedIn, M::GET, "/me/tokens", api::users::my_tokens),
+        route(SignedIn, M::DELETE, "/me/tokens/{id}", api::users::revoke_my_token),
+        route(SignedIn, M::POST, "/me/password", api::users::change_password),
+        route(Admin(ReadAudit), M::GET, "/audit", api::audit::audit),
         route(Public, M::GET, "/openapi.json", api::openapi::openapi),
     ]
 }

@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use super::credentials::CheckRecord;
 use super::view::credential_label;
-use super::{ConnectError, Connections};
+use super::{ConnectError, Connections, connection_target};
+use crate::audit::{Actor, AuditAction};
 
 /// What Test Connection reports.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -23,7 +24,21 @@ pub struct TestResult {
 impl Connections {
     /// "Test Connection": fetches real data from the platform, unless a result younger than the
     /// platform's reuse window exists (then that result is shown again, with its age).
-    pub async fn test(&self, id: i64) -> Result<TestResult, ConnectError> {
+    pub async fn test(&self, actor: &Actor, id: i64) -> Result<TestResult, ConnectError> {
+        let result = self.test_unrecorded(id).await?;
+        let outcome = if result.ok { "passed" } else { "failed" };
+        self.audit
+            .record(
+                actor,
+                AuditAction::ConnectionTested,
+                Some(connection_target(id)),
+                Some(format!("{outcome}: {}", result.message)),
+            )
+            .await;
+        Ok(result)
+    }
+
+    async fn test_unrecorded(&self, id: i64) -> Result<TestResult, ConnectError> {
         let connection = self.active(id).await?.ok_or(ConnectError::NotFound)?;
         if connection.status == ConnectionStatus::Incomplete {
             return Ok(TestResult {

@@ -14,7 +14,7 @@ mod oauth;
 mod view;
 
 use javelin_marketplaces::{Connectors, Platform};
-use javelin_storage::{Connection, ConnectionStatus, NewConnection, StorageError, User};
+use javelin_storage::{Connection, ConnectionStatus, NewConnection, StorageError};
 use url::Url;
 
 pub use check::{TestResult, explain};
@@ -24,6 +24,7 @@ pub use oauth::{OAUTH_STATE_LIFETIME, OAuthError};
 pub use view::{ConnectionView, PlatformCard, credential_label, mask};
 
 use crate::Clock;
+use crate::audit::{Actor, Audit, AuditAction, Forbidden, Permission};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -31,6 +32,8 @@ pub enum ConnectError {
     Invalid(FieldErrors),
     #[error("There is no such connection.")]
     NotFound,
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("cannot build the consent URL: {0}")]
@@ -49,6 +52,7 @@ pub struct Connections {
     redirect_uri_explicit: bool,
     /// How long Test Connection waits for the marketplace.
     check_limit: std::time::Duration,
+    audit: Audit,
 }
 
 /// How long Test Connection waits for a marketplace by default; the sync engine has its own,
@@ -64,6 +68,7 @@ impl Connections {
         redirect_uri_explicit: bool,
     ) -> Self {
         Self {
+            audit: Audit::new(store.storage().clone(), clock.clone()),
             store,
             connectors,
             clock,
@@ -149,9 +154,10 @@ impl Connections {
     /// "Connect Manually (Enter Credentials)": stores the account and tests it at once.
     pub async fn connect_amazon_manually(
         &self,
-        user: &User,
+        actor: &Actor,
         input: &AmazonManualInput,
     ) -> Result<(ConnectionView, TestResult), ConnectError> {
+        actor.require(Permission::ManageConnections)?;
         let valid = input.validate().map_err(ConnectError::Invalid)?;
         let new = NewConnection {
             platform: Platform::Amazon.code(),
@@ -162,7 +168,7 @@ impl Connections {
             marketplace_id: Some(&valid.app.marketplace.marketplace_id),
             selling_partner_id: valid.selling_partner_id,
             application_id: None,
-            created_by: Some(user.id),
+            created_by: actor.signed_in().map(|user| user.id),
             now: self.clock.now(),
         };
         let secrets = [
@@ -170,16 +176,19 @@ impl Connections {
             ("client_secret", valid.app.client_secret),
             ("refresh_token", valid.refresh_token),
         ];
-        Ok(self.create_and_check(Platform::Amazon, &new, &secrets).await?)
+        let (view, result) = self.create_and_check(Platform::Amazon, &new, &secrets).await?;
+        self.record_connected(actor, &view, "by hand").await;
+        Ok((view, result))
     }
 
     /// "Connect Flipkart". Without an API Key and Secret the account is stored as Incomplete
     /// Configuration: Flipkart's Seller API accepts nothing else.
     pub async fn connect_flipkart(
         &self,
-        user: &User,
+        actor: &Actor,
         input: &FlipkartInput,
     ) -> Result<(ConnectionView, Option<TestResult>), ConnectError> {
+        actor.require(Permission::ManageConnections)?;
         let valid = input.validate().map_err(ConnectError::Invalid)?;
         let incomplete = format!(
             "Sync needs an API Key and API Secret: Flipkart's Seller API does not accept a username and \
@@ -199,7 +208,7 @@ impl Connections {
             marketplace_id: None,
             selling_partner_id: None,
             application_id: None,
-            created_by: Some(user.id),
+            created_by: actor.signed_in().map(|user| user.id),
             now: self.clock.now(),
         };
         let mut secrets = vec![("password", valid.password)];
@@ -207,11 +216,14 @@ impl Connections {
             Some((api_key, api_secret)) => {
                 secrets.extend([("api_key", api_key), ("api_secret", api_secret)]);
                 let (view, result) = self.create_and_check(Platform::Flipkart, &new, &secrets).await?;
+                self.record_connected(actor, &view, "with API key").await;
                 Ok((view, Some(result)))
             }
             None => {
                 let connection = self.store.create(&new, &secrets).await?;
-                Ok((self.stored_view(connection, Platform::Flipkart).await?, None))
+                let view = self.stored_view(connection, Platform::Flipkart).await?;
+                self.record_connected(actor, &view, "without API key").await;
+                Ok((view, None))
             }
         }
     }
@@ -236,7 +248,8 @@ impl Connections {
 
     /// "Disconnect": deletes every stored credential and deactivates the connection.
     /// Its queued and running syncs end as failed.
-    pub async fn disconnect(&self, id: i64) -> Result<(), ConnectError> {
+    pub async fn disconnect(&self, actor: &Actor, id: i64) -> Result<(), ConnectError> {
+        actor.require(Permission::ManageConnections)?;
         let now = self.clock.now();
         let mut tx = self.store.storage().begin().await?;
         let done = tx.deactivate_connection(id, now).await?;
@@ -248,8 +261,33 @@ impl Connections {
             .storage()
             .fail_active_jobs(id, "The account was disconnected; nothing more is synced from it.", now)
             .await?;
+        self.audit
+            .record(
+                actor,
+                AuditAction::ConnectionDisconnected,
+                Some(connection_target(id)),
+                None,
+            )
+            .await;
         Ok(())
     }
+
+    async fn record_connected(&self, actor: &Actor, view: &ConnectionView, how: &str) {
+        let detail = format!("{} {how}: {}", view.platform.name(), view.status_message);
+        self.audit
+            .record(
+                actor,
+                AuditAction::ConnectionConnected,
+                Some(connection_target(view.id)),
+                Some(detail),
+            )
+            .await;
+    }
+}
+
+/// How the audit log names a connection.
+pub(crate) fn connection_target(id: i64) -> String {
+    format!("connection {id}")
 }
 
 /// A stored connection as shown; `None` for a platform this build does not know.

@@ -4,14 +4,15 @@
 
 use javelin_marketplaces::amazon::LwaClient;
 use javelin_marketplaces::{Credential, MarketplaceError, Platform};
-use javelin_storage::{ConnectionStatus, NewConnection, OAuthState, StateLookup, StorageError, User};
+use javelin_storage::{ConnectionStatus, NewConnection, OAuthState, StateLookup, StorageError};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::check::{TestResult, explain};
 use super::input::{AmazonOAuthInput, OAuthCallback};
 use super::view::ConnectionView;
-use super::{ConnectError, Connections};
+use super::{ConnectError, Connections, connection_target};
+use crate::audit::{Actor, AuditAction, Forbidden, Permission};
 use crate::tokens::{random_token, token_hash};
 use crate::vault::Sealed;
 
@@ -66,10 +67,12 @@ impl Connections {
     /// returns Amazon's consent URL.
     pub async fn start_amazon_oauth(
         &self,
-        user: &User,
+        actor: &Actor,
         binding: &str,
         input: &AmazonOAuthInput,
     ) -> Result<Url, ConnectError> {
+        actor.require(Permission::ManageConnections)?;
+        let user = actor.signed_in().ok_or(Forbidden(Permission::ManageConnections))?;
         let valid = input.validate().map_err(ConnectError::Invalid)?;
         let state = random_token("");
         let state_hash = token_hash(&state);
@@ -98,13 +101,18 @@ impl Connections {
         };
         self.store.storage().create_oauth_state(&state_hash, &record).await?;
         let redirect = self.redirect_uri_explicit.then_some(&self.redirect_uri);
-        Ok(self.connectors.amazon().consent_url(
+        let url = self.connectors.amazon().consent_url(
             valid.app.marketplace,
             valid.application_id,
             &state,
             input.draft,
             redirect,
-        )?)
+        )?;
+        let detail = format!("{} {}", valid.app.region.as_str(), valid.app.marketplace.marketplace_id);
+        self.audit
+            .record(actor, AuditAction::OAuthStarted, None, Some(detail))
+            .await;
+        Ok(url)
     }
 
     /// Completes the consent: checks the state, exchanges the code, stores the refresh token and
@@ -112,6 +120,34 @@ impl Connections {
     /// `received_at` is the host and path the callback arrived on, to spot a redirect URI that
     /// differs from the configured one.
     pub async fn complete_amazon_oauth(
+        &self,
+        actor: &Actor,
+        binding: Option<&str>,
+        received_at: Option<&str>,
+        callback: &OAuthCallback,
+    ) -> Result<(ConnectionView, TestResult), OAuthError> {
+        let result = self.complete_unrecorded(binding, received_at, callback).await;
+        match &result {
+            Ok((view, _)) => {
+                self.audit
+                    .record(
+                        actor,
+                        AuditAction::OAuthCompleted,
+                        Some(connection_target(view.id)),
+                        None,
+                    )
+                    .await;
+            }
+            Err(err) => {
+                self.audit
+                    .record(actor, AuditAction::OAuthRefused, None, Some(err.to_string()))
+                    .await;
+            }
+        }
+        result
+    }
+
+    async fn complete_unrecorded(
         &self,
         binding: Option<&str>,
         received_at: Option<&str>,

@@ -3,7 +3,7 @@
 
 mod dashboard;
 mod export;
-mod query;
+pub(crate) mod query;
 
 pub use self::dashboard::{
     AtRiskOrder, Dashboard, DayRow, OpenOrdersView, Period, PeriodQuery, PlatformFigures, Preset, SkuUnits,

@@ -111,23 +111,7 @@ impl OrderQuery {
                 );
             }
         }
-        if let Some(from) = given(&self.from) {
-            match moment(&from, Bound::Start) {
-                Some(at) => filter.from = Some(at),
-                None => errors.add("from", DATE_HELP.replace("{}", "from")),
-            }
-        }
-        if let Some(to) = given(&self.to) {
-            match moment(&to, Bound::End) {
-                Some(at) => filter.before = Some(at),
-                None => errors.add("to", DATE_HELP.replace("{}", "to")),
-            }
-        }
-        if let (Some(from), Some(before)) = (filter.from, filter.before)
-            && before <= from
-        {
-            errors.add("to", "to must not be before from.");
-        }
+        (filter.from, filter.before) = bounds(&self.from, &self.to, &mut errors);
         if let Some(q) = given(&self.q) {
             match SearchTerms::parse(&q) {
                 Some(terms) if q.chars().count() <= MAX_SEARCH => filter.search = Some(terms),
@@ -173,6 +157,28 @@ pub(crate) fn page_limit_schema() -> Object {
         .maximum(Some(MAX_PAGE))
         .default(Some(DEFAULT_PAGE.into()))
         .build()
+}
+
+/// The `from` and `to` parameters of a list: the first moment included and the first left out.
+pub(crate) fn bounds(from: &str, to: &str, errors: &mut FieldErrors) -> (Option<Timestamp>, Option<Timestamp>) {
+    let mut read = |name: &'static str, text: &str, bound: Bound| {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        let at = moment(text, bound);
+        if at.is_none() {
+            errors.add(name, DATE_HELP.replace("{}", name));
+        }
+        at
+    };
+    let (from, before) = (read("from", from, Bound::Start), read("to", to, Bound::End));
+    if let (Some(from), Some(before)) = (from, before)
+        && before <= from
+    {
+        errors.add("to", "to must not be before from.");
+    }
+    (from, before)
 }
 
 pub(crate) const DATE_HELP: &str = "{} must be a date (2026-01-31) or a time in RFC 3339 (2026-01-31T09:30:00Z).";

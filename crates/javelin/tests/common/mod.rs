@@ -228,6 +228,35 @@ impl TestApp {
         body["token"].as_str().expect("token string").to_owned()
     }
 
+    /// An API token for `email`.
+    pub async fn token_for(&self, email: &str, password: &str) -> String {
+        let response = api_client()
+            .post(self.url("/api/v1/auth/token"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("POST token");
+        assert_eq!(response.status(), StatusCode::OK, "a token for {email}");
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        body["token"].as_str().expect("token string").to_owned()
+    }
+
+    /// Adds a user through the users API, as the administrator whose token is `admin_token`;
+    /// returns the new user's id.
+    pub async fn add_user(&self, admin_token: &str, email: &str, password: &str, role: &str) -> i64 {
+        let response = api_client()
+            .post(self.url("/api/v1/users"))
+            .bearer_auth(admin_token)
+            .json(&serde_json::json!({"email": email, "password": password, "role": role}))
+            .send()
+            .await
+            .expect("POST user");
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let text = response.text().await.expect("body");
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|err| panic!("{err}: {text}"));
+        body["id"].as_i64().expect("id")
+    }
+
     /// `GET path` as a script does, with `token`: the status and the JSON answer.
     pub async fn api_get(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
         let response = api_client()
@@ -253,6 +282,16 @@ pub fn with_admin(config: &mut Config) {
 pub fn api_client() -> reqwest::Client {
     javelin_marketplaces::http::ensure_crypto_provider();
     reqwest::Client::new()
+}
+
+/// A client whose requests come from another loopback address (all of 127.0.0.0/8 is this
+/// machine), as a second person would.
+pub fn api_client_from(address: [u8; 4]) -> reqwest::Client {
+    javelin_marketplaces::http::ensure_crypto_provider();
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(address))
+        .build()
+        .expect("client")
 }
 
 impl Drop for TestApp {

@@ -1,18 +1,18 @@
 //! The JSON API under `/api/v1`, for scripts: bearer token or browser session, answers and
 //! errors in JSON.
 
+pub(crate) mod audit;
 pub(crate) mod dashboard;
 pub(crate) mod inventory;
 pub(crate) mod openapi;
 pub(crate) mod orders;
 pub(crate) mod sync;
+pub(crate) mod users;
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use javelin_core::LoginError;
 use javelin_core::accounts::DEFAULT_TOKEN_LIFETIME;
 use javelin_core::connections::{
@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::{Identity, Via, client_address};
+use crate::auth::{Acting, Identity, Via};
 use crate::error::{ApiError, ApiErrorBody};
 use crate::extract::ConnectionId;
 
@@ -59,7 +59,7 @@ struct TokenResponse {
 ))]
 pub(crate) async fn create_token(
     State(state): State<AppState>,
-    connect_info: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Acting(actor): Acting,
     body: Result<Json<TokenRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(request) = body?;
@@ -75,13 +75,12 @@ pub(crate) async fn create_token(
             return Err(ApiError::invalid(fields));
         }
     };
-    let client = client_address(connect_info);
     let user = state
         .accounts
-        .verify_login(&request.email, &request.password, client)
+        .verify_login(&actor, &request.email, &request.password)
         .await
         .map_err(|err| match err {
-            LoginError::InvalidCredentials => ApiError::unauthorized(err.to_string()),
+            LoginError::InvalidCredentials | LoginError::Deactivated => ApiError::unauthorized(err.to_string()),
             LoginError::TooManyAttempts { retry_after } => {
                 ApiError::too_many(err.to_string(), retry_after.as_secs().max(1))
             }
@@ -93,7 +92,10 @@ pub(crate) async fn create_token(
         .map(str::trim)
         .filter(|label| !label.is_empty())
         .unwrap_or("API token");
-    let (token, expires_at) = state.accounts.issue_api_token(&user, label, lifetime).await?;
+    let (token, expires_at) = state
+        .accounts
+        .issue_api_token(&actor.as_user(user), label, lifetime)
+        .await?;
     Ok(Json(TokenResponse { token, expires_at }))
 }
 
@@ -102,14 +104,18 @@ pub(crate) async fn create_token(
     (status = 204, description = "The token no longer works."),
     (status = 400, description = "The call was signed in by a browser session, not a token.", body = ApiErrorBody),
 ))]
-pub(crate) async fn revoke_token(State(state): State<AppState>, identity: Identity) -> Result<StatusCode, ApiError> {
+pub(crate) async fn revoke_token(
+    State(state): State<AppState>,
+    identity: Identity,
+    Acting(actor): Acting,
+) -> Result<StatusCode, ApiError> {
     let Via::Bearer { token } = identity.via else {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "Send the token to revoke as 'Authorization: Bearer <token>'.",
         ));
     };
-    state.accounts.revoke_api_token(&token).await?;
+    state.accounts.revoke_api_token(&actor, &token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -136,7 +142,7 @@ enum NewConnection {
 ))]
 pub(crate) async fn create_connection(
     State(state): State<AppState>,
-    identity: Identity,
+    Acting(actor): Acting,
     body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
@@ -154,10 +160,10 @@ pub(crate) async fn create_connection(
     let (view, test) = match parse(body)? {
         NewConnection::Amazon(input) => state
             .connections
-            .connect_amazon_manually(&identity.user, &input)
+            .connect_amazon_manually(&actor, &input)
             .await
             .map(|(view, test)| (view, Some(test)))?,
-        NewConnection::Flipkart(input) => state.connections.connect_flipkart(&identity.user, &input).await?,
+        NewConnection::Flipkart(input) => state.connections.connect_flipkart(&actor, &input).await?,
     };
     state.sync.connected();
     let body = ConnectionBody { connection: view, test };
@@ -200,12 +206,13 @@ struct AuthorizeBody {
 pub(crate) async fn start_amazon_oauth(
     State(state): State<AppState>,
     identity: Identity,
+    Acting(actor): Acting,
     body: Result<Json<AmazonOAuthInput>, axum::extract::rejection::JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(input) = body?;
     let url = state
         .connections
-        .start_amazon_oauth(&identity.user, identity.token(), &input)
+        .start_amazon_oauth(&actor, identity.token(), &input)
         .await?;
     Ok(Json(AuthorizeBody {
         authorize_url: url.to_string(),
@@ -219,9 +226,10 @@ pub(crate) async fn start_amazon_oauth(
 ))]
 pub(crate) async fn test_connection(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     ConnectionId(id, _): ConnectionId<ApiError>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(state.connections.test(id).await?))
+    Ok(Json(state.connections.test(&actor, id).await?))
 }
 
 /// `DELETE /api/v1/connections/{id}` → 204.
@@ -231,9 +239,10 @@ pub(crate) async fn test_connection(
 ))]
 pub(crate) async fn delete_connection(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     ConnectionId(id, _): ConnectionId<ApiError>,
 ) -> Result<StatusCode, ApiError> {
-    state.connections.disconnect(id).await?;
+    state.connections.disconnect(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -43,6 +43,13 @@ use crate::routes::{API_PREFIX, Access, route_table};
         super::inventory::inventory_csv,
         super::inventory::set_threshold,
         super::dashboard::dashboard,
+        super::users::list,
+        super::users::create,
+        super::users::change,
+        super::users::my_tokens,
+        super::users::revoke_my_token,
+        super::users::change_password,
+        super::audit::audit,
         openapi,
     ),
     // Named here too: the answers added in `answers_in_front` refer to it.
@@ -93,6 +100,7 @@ fn operation<'a>(doc: &'a mut OpenApi, path: &str, method: &Method) -> Option<&'
         Method::POST => item.post.as_mut(),
         Method::PUT => item.put.as_mut(),
         Method::DELETE => item.delete.as_mut(),
+        Method::PATCH => item.patch.as_mut(),
         _ => None,
     }
 }
@@ -101,11 +109,17 @@ fn operation<'a>(doc: &'a mut OpenApi, path: &str, method: &Method) -> Option<&'
 /// table), a JSON body that does not parse, and a failure of Javelin's own.
 fn answers_in_front(operation: &mut Operation, access: Access, method: &Method) {
     let mut answers = vec![("500", "A failure of Javelin's own; it is logged.")];
-    if access == Access::SignedIn {
+    if access != Access::Public {
         operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
         answers.push(("401", "No valid API token and no browser session."));
-        if !method.is_safe() {
-            answers.push(("403", "A browser-session call without its CSRF token."));
+        match (access, method.is_safe()) {
+            (Access::Admin(_), true) => answers.push(("403", "The caller is not an administrator.")),
+            (Access::Admin(_), false) => answers.push((
+                "403",
+                "The caller is not an administrator, or a browser-session call came without its CSRF token.",
+            )),
+            (_, false) => answers.push(("403", "A browser-session call without its CSRF token.")),
+            (_, true) => {}
         }
     }
     let takes_json = operation

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 use crate::AppState;
+use crate::auth::Acting;
 use crate::error::{ApiError, ApiErrorBody};
 use crate::extract::ConnectionId;
 
@@ -107,9 +108,10 @@ impl From<StartError> for ApiError {
     fn from(err: StartError) -> Self {
         match err {
             StartError::NoSuchConnection => ApiError::no_such_connection(),
-            StartError::Incomplete(_) | StartError::BadDate => {
+            StartError::Incomplete(_) | StartError::BadDate | StartError::NoMarketplace => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, err.to_string())
             }
+            StartError::Forbidden(forbidden) => forbidden.into(),
             StartError::Storage(err) => err.into(),
         }
     }
@@ -125,6 +127,7 @@ impl From<StartError> for ApiError {
 ))]
 pub(crate) async fn start(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     ConnectionId(id, _): ConnectionId<ApiError>,
     body: Result<Json<SyncRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -142,9 +145,15 @@ pub(crate) async fn start(
                 "\"from\" applies to orders: give \"kind\": \"orders\" or \"all\".",
             ));
         }
-        state.sync.read_orders_from(id, from).await?;
+        state.sync.read_orders_from(&actor, id, from).await?;
     }
-    let job_ids: Vec<i64> = state.sync.start(id, kinds).await?.iter().map(|job| job.id).collect();
+    let job_ids: Vec<i64> = state
+        .sync
+        .start(&actor, id, kinds)
+        .await?
+        .iter()
+        .map(|job| job.id)
+        .collect();
     let body = Queued {
         // `kinds` names at least one kind, and `start` returns a job for each.
         job_id: job_ids[0],
@@ -259,6 +268,7 @@ pub(crate) const MAX_INTERVAL_MINUTES: i64 = 7 * 24 * 60;
 ))]
 pub(crate) async fn set_schedule(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     ConnectionId(id, _): ConnectionId<ApiError>,
     body: Result<Json<Schedules>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Schedules>, ApiError> {
@@ -288,7 +298,7 @@ pub(crate) async fn set_schedule(
     ] {
         state
             .sync
-            .set_schedule(id, kind, body.interval_minutes, body.enabled)
+            .set_schedule(&actor, id, kind, body.interval_minutes, body.enabled)
             .await?;
     }
     Ok(Json(schedules_body(state.sync.schedules(id).await?)))

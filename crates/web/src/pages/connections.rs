@@ -19,7 +19,7 @@ use javelin_marketplaces::amazon::{Marketplace, Region, marketplaces};
 use serde::Serialize;
 
 use crate::AppState;
-use crate::auth::{Identity, Via};
+use crate::auth::{Acting, Identity, Via};
 use crate::error::{ApiError, PageError};
 use crate::extract::ConnectionId;
 use crate::flash::{self, Flash, FlashKind};
@@ -155,11 +155,12 @@ pub(crate) fn done(state: &AppState, jar: CookieJar, kind: FlashKind, message: &
 pub(crate) async fn start_oauth(
     State(state): State<AppState>,
     identity: Identity,
+    Acting(actor): Acting,
     Form(input): Form<AmazonOAuthInput>,
 ) -> Response {
     match state
         .connections
-        .start_amazon_oauth(&identity.user, identity.token(), &input)
+        .start_amazon_oauth(&actor, identity.token(), &input)
         .await
     {
         Ok(url) => Redirect::to(url.as_str()).into_response(),
@@ -181,10 +182,11 @@ pub(crate) async fn start_oauth(
 pub(crate) async fn connect_amazon(
     State(state): State<AppState>,
     identity: Identity,
+    Acting(actor): Acting,
     jar: CookieJar,
     Form(input): Form<AmazonManualInput>,
 ) -> Response {
-    let connected = state.connections.connect_amazon_manually(&identity.user, &input).await;
+    let connected = state.connections.connect_amazon_manually(&actor, &input).await;
     if connected.is_ok() {
         state.sync.connected();
     }
@@ -214,10 +216,11 @@ pub(crate) async fn connect_amazon(
 pub(crate) async fn connect_flipkart(
     State(state): State<AppState>,
     identity: Identity,
+    Acting(actor): Acting,
     jar: CookieJar,
     Form(input): Form<FlipkartInput>,
 ) -> Response {
-    let connected = state.connections.connect_flipkart(&identity.user, &input).await;
+    let connected = state.connections.connect_flipkart(&actor, &input).await;
     if connected.is_ok() {
         state.sync.connected();
     }
@@ -248,10 +251,11 @@ pub(crate) async fn connect_flipkart(
 /// `POST /connections/{id}/test`.
 pub(crate) async fn test(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     ConnectionId(id, _): ConnectionId,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
-    let result = state.connections.test(id).await?;
+    let result = state.connections.test(&actor, id).await?;
     let kind = if result.ok {
         FlashKind::Success
     } else {
@@ -288,10 +292,11 @@ pub(crate) async fn confirm_disconnect(
 /// `POST /connections/{id}/disconnect`.
 pub(crate) async fn disconnect(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     ConnectionId(id, _): ConnectionId,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
-    state.connections.disconnect(id).await?;
+    state.connections.disconnect(&actor, id).await?;
     Ok(done(
         &state,
         jar,
@@ -314,6 +319,7 @@ struct CallbackBody {
 pub(crate) async fn oauth_callback(
     State(state): State<AppState>,
     identity: Option<Extension<Identity>>,
+    Acting(actor): Acting,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     jar: CookieJar,
@@ -325,6 +331,7 @@ pub(crate) async fn oauth_callback(
     let result = state
         .connections
         .complete_amazon_oauth(
+            &actor,
             identity.as_ref().map(Identity::token),
             received_at.as_deref(),
             &callback,

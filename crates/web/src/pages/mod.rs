@@ -1,10 +1,16 @@
 //! The pages of the signed-in app.
 
+pub(crate) mod account;
+pub(crate) mod audit;
 pub(crate) mod catalog;
 pub(crate) mod connections;
 pub(crate) mod dashboard;
 pub(crate) mod inventory;
 pub(crate) mod sync;
+pub(crate) mod users;
+
+use javelin_core::Permission;
+use javelin_storage::Role;
 
 use crate::assets;
 use crate::auth::{Identity, Via};
@@ -18,13 +24,20 @@ pub(crate) enum Section {
     Orders,
     Inventory,
     Connections,
+    Users,
+    Audit,
+    Account,
 }
 
-const NAV: [(Section, &str, &str); 4] = [
-    (Section::Dashboard, "/", "Dashboard"),
-    (Section::Orders, "/orders", "Orders"),
-    (Section::Inventory, "/inventory", "Inventory"),
-    (Section::Connections, "/connections", "Connect Platforms"),
+/// The sidebar: each section, and the permission it needs beyond signing in.
+const NAV: [(Section, &str, &str, Option<Permission>); 7] = [
+    (Section::Dashboard, "/", "Dashboard", None),
+    (Section::Orders, "/orders", "Orders", None),
+    (Section::Inventory, "/inventory", "Inventory", None),
+    (Section::Connections, "/connections", "Connect Platforms", None),
+    (Section::Users, "/users", "Users", Some(Permission::ManageUsers)),
+    (Section::Audit, "/audit", "Audit log", Some(Permission::ReadAudit)),
+    (Section::Account, "/account", "Your account", None),
 ];
 
 pub(crate) struct NavItem {
@@ -38,6 +51,7 @@ pub(crate) struct Layout {
     pub(crate) section: Section,
     pub(crate) asset_version: &'static str,
     pub(crate) user_email: String,
+    pub(crate) role: Role,
     /// For the sign-out form.
     pub(crate) csrf_token: String,
     pub(crate) flash: Option<FlashMessage>,
@@ -54,17 +68,33 @@ impl Layout {
             section,
             asset_version: assets::version(),
             user_email: identity.user.email,
+            role: identity.user.role,
             csrf_token,
             flash,
         }
     }
 
     pub(crate) fn nav_items(&self) -> impl Iterator<Item = NavItem> + '_ {
-        NAV.iter().map(|&(section, href, label)| NavItem {
-            href,
-            label,
-            current: section == self.section,
-        })
+        NAV.iter()
+            .filter(|(_, _, _, needs)| needs.is_none_or(|permission| self.may(permission)))
+            .map(|&(section, href, label, _)| NavItem {
+                href,
+                label,
+                current: section == self.section,
+            })
+    }
+
+    /// Whether the user may do what `permission` guards: pages hide what they may not.
+    pub(crate) fn may(&self, permission: Permission) -> bool {
+        permission.granted_to(self.role)
+    }
+
+    pub(crate) fn manages_connections(&self) -> bool {
+        self.may(Permission::ManageConnections)
+    }
+
+    pub(crate) fn manages_schedules(&self) -> bool {
+        self.may(Permission::ManageSchedules)
     }
 }
 

@@ -9,6 +9,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::response::Response;
 use axum_extra::extract::CookieJar;
+use javelin_core::Actor;
 use javelin_core::connections::ConnectionView;
 use javelin_storage::{JobOrigin, JobState, StorageError, SyncJob, SyncKind, Timestamp};
 use javelin_sync::{Health, MAX_HISTORY_DAYS, StartError};
@@ -16,7 +17,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::sync::{MAX_INTERVAL_MINUTES, kinds};
-use crate::auth::Identity;
+use crate::auth::{Acting, Identity};
 use crate::error::PageError;
 use crate::extract::ConnectionId;
 use crate::flash::{self, Flash, FlashKind};
@@ -123,6 +124,7 @@ pub(crate) struct SyncNowForm {
 fn start_error(err: StartError) -> Result<String, PageError> {
     match err {
         StartError::NoSuchConnection => Err(PageError::NotFound),
+        StartError::Forbidden(forbidden) => Err(forbidden.into()),
         StartError::Storage(err) => Err(err.into()),
         other => Ok(other.to_string()),
     }
@@ -140,6 +142,7 @@ fn started(kinds: &[SyncKind]) -> &'static str {
 /// `POST /connections/{id}/sync`: Sync now, from the connection's card or sync page.
 pub(crate) async fn sync_now(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     ConnectionId(id, _): ConnectionId,
     jar: CookieJar,
     Form(form): Form<SyncNowForm>,
@@ -147,17 +150,23 @@ pub(crate) async fn sync_now(
     let Some(kinds) = kinds(&form.kind) else {
         return Ok(done(&state, jar, FlashKind::Error, "Choose what to sync.", Some(id)));
     };
-    Ok(match state.sync.start(id, kinds).await {
+    Ok(match state.sync.start(&actor, id, kinds).await {
         Ok(_) => done(&state, jar, FlashKind::Success, started(kinds), Some(id)),
         Err(err) => done(&state, jar, FlashKind::Error, &start_error(err)?, Some(id)),
     })
 }
 
 /// `POST /orders/sync` and `POST /inventory/sync`: Sync now for every connection that can.
-async fn sync_all(state: &AppState, jar: CookieJar, kind: SyncKind, back: &str) -> Result<Response, PageError> {
+async fn sync_all(
+    state: &AppState,
+    actor: &Actor,
+    jar: CookieJar,
+    kind: SyncKind,
+    back: &str,
+) -> Result<Response, PageError> {
     let mut accounts = 0;
     for connection in state.connections.list().await? {
-        match state.sync.start(connection.id, &[kind]).await {
+        match state.sync.start(actor, connection.id, &[kind]).await {
             Ok(_) => accounts += 1,
             Err(err) => {
                 start_error(err)?;
@@ -185,18 +194,27 @@ async fn sync_all(state: &AppState, jar: CookieJar, kind: SyncKind, back: &str) 
     Ok(flash::redirect(state, jar, flash, &message, back))
 }
 
-pub(crate) async fn sync_all_orders(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
-    sync_all(&state, jar, SyncKind::Orders, "/orders").await
+pub(crate) async fn sync_all_orders(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
+    sync_all(&state, &actor, jar, SyncKind::Orders, "/orders").await
 }
 
-pub(crate) async fn sync_all_inventory(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
-    sync_all(&state, jar, SyncKind::Inventory, "/inventory").await
+pub(crate) async fn sync_all_inventory(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
+    sync_all(&state, &actor, jar, SyncKind::Inventory, "/inventory").await
 }
 
 /// `POST /connections/{id}/marketplaces`: the marketplaces to sync, as checked boxes named
 /// `marketplace`.
 pub(crate) async fn set_marketplaces(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     ConnectionId(id, _): ConnectionId,
     jar: CookieJar,
     Form(fields): Form<Vec<(String, String)>>,
@@ -207,21 +225,13 @@ pub(crate) async fn set_marketplaces(
         .filter(|(name, _)| name == "marketplace")
         .map(|(_, value)| value.as_str())
         .collect();
-    if wanted.is_empty() {
-        let message = "Keep at least one marketplace switched on, or disconnect the account.";
-        return Ok(done(&state, jar, FlashKind::Error, message, Some(id)));
-    }
-    for marketplace in state.storage.connection_marketplaces(id).await? {
-        let on = wanted.contains(&marketplace.marketplace_id.as_str());
-        if on != marketplace.sync_enabled {
-            state
-                .storage
-                .set_marketplace_sync(id, &marketplace.marketplace_id, on)
-                .await?;
+    Ok(match state.sync.set_marketplaces(&actor, id, &wanted).await {
+        Ok(()) => {
+            let message = "Marketplaces saved. The next sync reads the ones switched on.";
+            done(&state, jar, FlashKind::Success, message, Some(id))
         }
-    }
-    let message = "Marketplaces saved. The next sync reads the ones switched on.";
-    Ok(done(&state, jar, FlashKind::Success, message, Some(id)))
+        Err(err) => done(&state, jar, FlashKind::Error, &start_error(err)?, Some(id)),
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -285,6 +295,7 @@ pub(crate) struct ScheduleForm {
 /// `POST /connections/{id}/schedule`.
 pub(crate) async fn set_schedule(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     ConnectionId(id, _): ConnectionId,
     jar: CookieJar,
     Form(form): Form<ScheduleForm>,
@@ -313,7 +324,10 @@ pub(crate) async fn set_schedule(
         }
     }
     for ((kind, _, enabled), minutes) in wanted.into_iter().zip(intervals) {
-        state.sync.set_schedule(id, kind, minutes, enabled).await?;
+        if let Err(err) = state.sync.set_schedule(&actor, id, kind, minutes, enabled).await {
+            let message = start_error(err)?;
+            return Ok(flash::redirect(&state, jar, FlashKind::Error, &message, &back));
+        }
     }
     Ok(flash::redirect(
         &state,
@@ -332,12 +346,13 @@ pub(crate) struct ReadFromForm {
 /// `POST /connections/{id}/read-from`: read every order updated since a date again.
 pub(crate) async fn read_from(
     State(state): State<AppState>,
+    Acting(actor): Acting,
     ConnectionId(id, _): ConnectionId,
     jar: CookieJar,
     Form(form): Form<ReadFromForm>,
 ) -> Result<Response, PageError> {
     let back = format!("/connections/{id}/sync");
-    let (kind, message) = match state.sync.read_orders_from(id, &form.from).await {
+    let (kind, message) = match state.sync.read_orders_from(&actor, id, &form.from).await {
         Ok(job) if job.state == JobState::Running => (
             FlashKind::Success,
             format!(
