@@ -333,6 +333,51 @@ javelin_storage::backend_tests! {
         assert_eq!(app.get("/connections/not-a-number/disconnect").await.status(), StatusCode::NOT_FOUND);
     }
 
+    async fn amazon_client_secrets_show_their_age_and_warn_before_they_expire(db) {
+        let app = TestApp::start_with_admin(db).await;
+        let api = api_client();
+        // A token that outlives the half year this test moves through.
+        let issued: Value = api.post(app.url("/api/v1/auth/token"))
+            .json(&json!({"email": common::ADMIN_EMAIL, "password": common::ADMIN_PASSWORD, "expires_in_days": 365}))
+            .send().await.expect("POST").json().await.expect("JSON");
+        let token = issued["token"].as_str().expect("token").to_owned();
+        let connected_at = app.clock.clock().now();
+        for body in [app.amazon_connection(""), app.flipkart_connection()] {
+            let response = api.post(app.url("/api/v1/connections")).bearer_auth(&token).json(&body).send().await.expect("POST");
+            assert_eq!(response.status(), StatusCode::CREATED);
+        }
+        let connection = |cards: &Value, platform: &str| {
+            cards.as_array().expect("cards").iter().find(|card| card["platform"] == platform).expect("card")["connections"][0].clone()
+        };
+        let (_, cards) = app.api_get(&token, "/api/v1/platforms").await;
+        let (amazon, flipkart) = (connection(&cards, "amazon"), connection(&cards, "flipkart"));
+        assert_eq!(amazon["credentials_updated_at"], connected_at.to_rfc3339());
+        assert_eq!(amazon["client_secret_expires_at"], (connected_at + time::Duration::days(180)).to_rfc3339());
+        assert_eq!(amazon.get("credentials_warning"), None, "{amazon}");
+        assert_eq!(flipkart["credentials_updated_at"], connected_at.to_rfc3339());
+        assert_eq!((flipkart.get("client_secret_expires_at"), flipkart.get("credentials_warning")), (None, None), "{flipkart}");
+
+        // Day 149: nothing yet. Day 150: the card, the API and the dashboard's health say so.
+        app.clock.advance(time::Duration::days(149));
+        let (_, cards) = app.api_get(&token, "/api/v1/platforms").await;
+        assert_eq!(connection(&cards, "amazon").get("credentials_warning"), None);
+        app.clock.advance(time::Duration::days(1));
+        let warning = "Amazon requires a new client secret every 180 days: rotate it in Developer Central and update it here (30 days left).";
+        let (_, cards) = app.api_get(&token, "/api/v1/platforms").await;
+        assert_eq!(connection(&cards, "amazon")["credentials_warning"], warning);
+        assert_eq!(connection(&cards, "flipkart").get("credentials_warning"), None);
+        let (_, dashboard) = app.api_get(&token, "/api/v1/dashboard").await;
+        let health = dashboard["connections"].as_array().expect("connections");
+        assert!(health.iter().any(|c| c["credentials_warning"] == warning), "{dashboard}");
+        app.login_admin().await;
+        let page = unescape(&app.get("/connections").await.text().await.expect("page"));
+        assert!(page.contains(warning), "the card warns");
+        // Past the day, it says how long ago.
+        app.clock.advance(time::Duration::days(33));
+        let (_, cards) = app.api_get(&token, "/api/v1/platforms").await;
+        assert!(connection(&cards, "amazon")["credentials_warning"].as_str().expect("warning").ends_with("(it expired 3 days ago)."));
+    }
+
     async fn json_api_for_the_same_operations(db) {
         let app = TestApp::start_with_admin(db).await;
         let token = app.api_token().await;

@@ -55,6 +55,8 @@ pub struct StoredSecret {
     pub nonce: Vec<u8>,
     pub ciphertext: Vec<u8>,
     pub expires_at: Option<Timestamp>,
+    /// When the value was given; a key rotation seals it again but keeps this.
+    pub set_at: Timestamp,
 }
 
 const CONNECTION_COLUMNS: &str = "id, platform, status, status_message, label, region, marketplace_id, \
@@ -89,11 +91,11 @@ impl Transaction {
     pub async fn put_secret(&mut self, secret: &StoredSecret, now: Timestamp) -> Result<()> {
         with_tx!(self, |conn| {
             sqlx::query(
-                "INSERT INTO connection_secrets (connection_id, field, key_id, nonce, ciphertext, expires_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                "INSERT INTO connection_secrets (connection_id, field, key_id, nonce, ciphertext, expires_at, updated_at, set_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (connection_id, field) DO UPDATE SET key_id = excluded.key_id,
                      nonce = excluded.nonce, ciphertext = excluded.ciphertext,
-                     expires_at = excluded.expires_at, updated_at = excluded.updated_at",
+                     expires_at = excluded.expires_at, updated_at = excluded.updated_at, set_at = excluded.set_at",
             )
             .bind(secret.connection_id)
             .bind(&secret.field)
@@ -102,6 +104,7 @@ impl Transaction {
             .bind(&secret.ciphertext)
             .bind(secret.expires_at)
             .bind(now)
+            .bind(secret.set_at)
             .execute(&mut *conn)
             .await?;
         });
@@ -239,7 +242,7 @@ impl Storage {
     pub async fn connection_secrets(&self, connection_id: i64) -> Result<Vec<StoredSecret>> {
         with_pool!(self, |pool| {
             Ok(sqlx::query_as(
-                "SELECT connection_id, field, key_id, nonce, ciphertext, expires_at
+                "SELECT connection_id, field, key_id, nonce, ciphertext, expires_at, set_at
                  FROM connection_secrets WHERE connection_id = $1 ORDER BY field",
             )
             .bind(connection_id)
@@ -252,7 +255,7 @@ impl Storage {
     pub async fn active_connection_secrets(&self) -> Result<Vec<StoredSecret>> {
         with_pool!(self, |pool| {
             Ok(sqlx::query_as(
-                "SELECT s.connection_id, s.field, s.key_id, s.nonce, s.ciphertext, s.expires_at
+                "SELECT s.connection_id, s.field, s.key_id, s.nonce, s.ciphertext, s.expires_at, s.set_at
                  FROM connection_secrets s JOIN connections c ON c.id = s.connection_id
                  WHERE c.active = TRUE ORDER BY s.connection_id, s.field",
             )
@@ -265,7 +268,7 @@ impl Storage {
     pub async fn all_secrets(&self) -> Result<Vec<StoredSecret>> {
         with_pool!(self, |pool| {
             Ok(sqlx::query_as(
-                "SELECT connection_id, field, key_id, nonce, ciphertext, expires_at
+                "SELECT connection_id, field, key_id, nonce, ciphertext, expires_at, set_at
                  FROM connection_secrets ORDER BY connection_id, field",
             )
             .fetch_all(pool)

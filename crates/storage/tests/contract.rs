@@ -25,6 +25,8 @@ fn secret(connection_id: i64, field: &str, byte: u8) -> StoredSecret {
         nonce: vec![byte; 24],
         ciphertext: vec![byte; 40],
         expires_at: None,
+        // Given long before it is stored: put_secret keeps the time it is told.
+        set_at: Timestamp::from_unix_micros(1_700_000_000_000_000).expect("a time"),
     }
 }
 
@@ -269,8 +271,9 @@ javelin_storage::backend_tests! {
         all[0].key_id = "k2".into();
         all[0].ciphertext = vec![9; 40];
         let mut tx = db.storage.begin().await.expect("begin");
-        tx.reseal_secrets(&all, now).await.expect("reseal");
+        tx.reseal_secrets(&all, now + Duration::days(1)).await.expect("reseal");
         tx.commit().await.expect("commit");
+        // Sealed again, but set when it was: a rotation of the key is not a new secret.
         assert_eq!(db.storage.connection_secrets(created.id).await.expect("secrets"), all);
         assert_eq!(db.storage.secret_key_ids().await.expect("ids"), ["k2"]);
     }

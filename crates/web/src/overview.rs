@@ -37,6 +37,9 @@ pub(crate) struct ConnectionHealth {
     pub platform: String,
     pub label: String,
     pub status: ConnectionStatus,
+    /// Amazon, from 30 days before its client secret expires: rotate it, with the days left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials_warning: Option<String>,
     pub sync: Vec<KindHealth>,
 }
 
@@ -91,6 +94,7 @@ async fn health(state: &AppState) -> Result<Vec<ConnectionHealth>, StorageError>
             platform: connection.platform.code().to_owned(),
             label: connection.label,
             status: connection.status,
+            credentials_warning: connection.credentials_warning,
             sync: health
                 .kinds
                 .into_iter()

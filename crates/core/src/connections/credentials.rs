@@ -7,6 +7,7 @@ use std::sync::Arc;
 use javelin_marketplaces::{Account, IssuedToken};
 use javelin_storage::{Connection, ConnectionStatus, NewConnection, Storage, StorageError, StoredSecret, Timestamp};
 
+use super::view::ShownCredentials;
 use crate::vault::{Sealed, Vault, VaultError, connection_field};
 
 /// The field of the access token a marketplace issued; Javelin's own, not the seller's.
@@ -56,7 +57,15 @@ impl CredentialStore {
         self.vault.open(sealed, place)
     }
 
-    fn seal_field(&self, connection_id: i64, field: &str, value: &str, expires_at: Option<Timestamp>) -> StoredSecret {
+    /// `value` sealed for its place, given at `set_at`, working until `expires_at`.
+    fn seal_field(
+        &self,
+        connection_id: i64,
+        field: &str,
+        value: &str,
+        set_at: Timestamp,
+        expires_at: Option<Timestamp>,
+    ) -> StoredSecret {
         let sealed = self.vault.seal(value, &connection_field(connection_id, field));
         StoredSecret {
             connection_id,
@@ -65,6 +74,7 @@ impl CredentialStore {
             nonce: sealed.nonce,
             ciphertext: sealed.ciphertext,
             expires_at,
+            set_at,
         }
     }
 
@@ -82,7 +92,7 @@ impl CredentialStore {
         let mut tx = self.storage.begin().await?;
         let connection = tx.insert_connection(new).await?;
         for (field, value) in secrets {
-            tx.put_secret(&self.seal_field(connection.id, field, value, None), new.now)
+            tx.put_secret(&self.seal_field(connection.id, field, value, new.now, None), new.now)
                 .await?;
         }
         tx.commit().await?;
@@ -127,15 +137,14 @@ impl CredentialStore {
 
     /// The credentials of connections as they may be shown (masked), by connection id; the
     /// access tokens Javelin keeps are not the seller's and are left out.
-    pub(crate) fn masked(&self, secrets: Vec<StoredSecret>) -> BTreeMap<i64, BTreeMap<String, String>> {
-        let mut shown: BTreeMap<i64, BTreeMap<String, String>> = BTreeMap::new();
+    pub(crate) fn masked(&self, secrets: Vec<StoredSecret>) -> BTreeMap<i64, ShownCredentials> {
+        let mut shown: BTreeMap<i64, ShownCredentials> = BTreeMap::new();
         for secret in secrets.into_iter().filter(|secret| secret.field != ACCESS_TOKEN) {
             let plain = self.open_field(&secret).ok();
             let text = super::view::shown(&secret.field, plain.as_deref());
-            shown
-                .entry(secret.connection_id)
-                .or_default()
-                .insert(secret.field, text);
+            let own = shown.entry(secret.connection_id).or_default();
+            own.set_at.insert(secret.field.clone(), secret.set_at);
+            own.masked.insert(secret.field, text);
         }
         shown
     }
@@ -168,7 +177,7 @@ impl CredentialStore {
 
     fn access_token_secret(&self, connection_id: i64, token: &IssuedToken, now: Timestamp) -> StoredSecret {
         let lifetime = time::Duration::try_from(token.lifetime).unwrap_or(time::Duration::ZERO);
-        self.seal_field(connection_id, ACCESS_TOKEN, &token.value, Some(now + lifetime))
+        self.seal_field(connection_id, ACCESS_TOKEN, &token.value, now, Some(now + lifetime))
     }
 
     /// Records a check's outcome and the access token it got, together.
@@ -221,7 +230,13 @@ impl Reseal {
                 field: secret.field.clone(),
                 source,
             })?;
-            secrets.push(store.seal_field(secret.connection_id, &secret.field, &plain, secret.expires_at));
+            secrets.push(store.seal_field(
+                secret.connection_id,
+                &secret.field,
+                &plain,
+                secret.set_at,
+                secret.expires_at,
+            ));
         }
         Ok(Self {
             storage: storage.clone(),

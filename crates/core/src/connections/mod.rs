@@ -14,14 +14,15 @@ mod oauth;
 mod view;
 
 use javelin_marketplaces::{Connectors, Platform};
-use javelin_storage::{Connection, ConnectionStatus, NewConnection, StorageError};
+use javelin_storage::{Connection, ConnectionStatus, NewConnection, StorageError, Timestamp};
 use url::Url;
 
 pub use check::{TestResult, explain};
 pub use credentials::{CredentialStore, Reseal, ResealError};
 pub use input::{AmazonApp, AmazonManualInput, AmazonOAuthInput, FieldErrors, FlipkartInput, OAuthCallback};
 pub use oauth::{OAUTH_STATE_LIFETIME, OAuthError};
-pub use view::{ConnectionView, PlatformCard, credential_label, mask};
+use view::ShownCredentials;
+pub use view::{CLIENT_SECRET_LIFETIME, ConnectionView, PlatformCard, credential_label, mask};
 
 use crate::Clock;
 use crate::audit::{Actor, Audit, AuditAction, Forbidden, Permission};
@@ -117,11 +118,12 @@ impl Connections {
             .store
             .masked(self.store.storage().active_connection_secrets().await?);
         let connections = self.store.storage().list_connections().await?;
+        let now = self.clock.now();
         Ok(connections
             .into_iter()
             .filter_map(|connection| {
                 let own = credentials.remove(&connection.id).unwrap_or_default();
-                view_of(connection, own)
+                view_of(connection, own, now)
             })
             .collect())
     }
@@ -148,7 +150,7 @@ impl Connections {
     async fn stored_view(&self, connection: Connection, platform: Platform) -> Result<ConnectionView, StorageError> {
         let secrets = self.store.storage().connection_secrets(connection.id).await?;
         let own = self.store.masked(secrets).remove(&connection.id).unwrap_or_default();
-        Ok(ConnectionView::new(connection, platform, own))
+        Ok(ConnectionView::new(connection, platform, own, self.clock.now()))
     }
 
     /// "Connect Manually (Enter Credentials)": stores the account and tests it at once.
@@ -290,8 +292,8 @@ pub(crate) fn connection_target(id: i64) -> String {
     format!("connection {id}")
 }
 
-/// A stored connection as shown; `None` for a platform this build does not know.
-fn view_of(connection: Connection, credentials: std::collections::BTreeMap<String, String>) -> Option<ConnectionView> {
+/// A stored connection as shown at `now`; `None` for a platform this build does not know.
+fn view_of(connection: Connection, credentials: ShownCredentials, now: Timestamp) -> Option<ConnectionView> {
     let platform = connection.platform.parse::<Platform>().ok()?;
-    Some(ConnectionView::new(connection, platform, credentials))
+    Some(ConnectionView::new(connection, platform, credentials, now))
 }

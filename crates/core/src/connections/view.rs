@@ -70,6 +70,19 @@ pub(crate) fn shown(field: &str, plain: Option<&str>) -> String {
     }
 }
 
+/// Amazon stops accepting an LWA client secret this long after it was made (a rotation keeps
+/// the previous one working for 7 days more).
+pub const CLIENT_SECRET_LIFETIME: time::Duration = time::Duration::days(180);
+/// From this long before that, the connection warns.
+const CLIENT_SECRET_WARNING: time::Duration = time::Duration::days(30);
+
+/// A connection's credentials as they may be shown: masked, and when each was set.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ShownCredentials {
+    pub(crate) masked: BTreeMap<String, String>,
+    pub(crate) set_at: BTreeMap<String, Timestamp>,
+}
+
 /// A connection with its masked credentials, for pages and the API.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ConnectionView {
@@ -87,11 +100,40 @@ pub struct ConnectionView {
     pub credentials: BTreeMap<String, String>,
     pub created_at: Timestamp,
     pub last_tested_at: Option<Timestamp>,
+    /// When any of its credentials was last given.
+    pub credentials_updated_at: Timestamp,
+    /// Amazon: when its client secret stops working, 180 days after it was set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret_expires_at: Option<Timestamp>,
+    /// From 30 days before that expiry: what to do, and the days left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials_warning: Option<String>,
 }
 
 impl ConnectionView {
-    pub(crate) fn new(connection: Connection, platform: Platform, credentials: BTreeMap<String, String>) -> Self {
+    pub(crate) fn new(
+        connection: Connection,
+        platform: Platform,
+        credentials: ShownCredentials,
+        now: Timestamp,
+    ) -> Self {
+        let credentials_updated_at = credentials
+            .set_at
+            .values()
+            .max()
+            .copied()
+            .unwrap_or(connection.created_at);
+        let client_secret_expires_at = match platform {
+            Platform::Amazon => credentials
+                .set_at
+                .get("client_secret")
+                .map(|set_at| *set_at + CLIENT_SECRET_LIFETIME),
+            Platform::Flipkart => None,
+        };
         Self {
+            credentials_warning: client_secret_expires_at.and_then(|expiry| secret_warning(expiry, now)),
+            credentials_updated_at,
+            client_secret_expires_at,
             id: connection.id,
             platform,
             status: connection.status,
@@ -100,7 +142,7 @@ impl ConnectionView {
             region: connection.region,
             marketplace_id: connection.marketplace_id,
             selling_partner_id: connection.selling_partner_id,
-            credentials,
+            credentials: credentials.masked,
             created_at: connection.created_at,
             last_tested_at: connection.last_tested_at,
         }
@@ -120,6 +162,21 @@ impl ConnectionView {
             self.label.clone()
         }
     }
+}
+
+/// The warning of an Amazon client secret expiring at `expiry`, from 30 days before it.
+fn secret_warning(expiry: Timestamp, now: Timestamp) -> Option<String> {
+    let left = expiry.datetime() - now.datetime();
+    if left > CLIENT_SECRET_WARNING {
+        return None;
+    }
+    let advice =
+        "Amazon requires a new client secret every 180 days: rotate it in Developer Central and update it here";
+    Some(match left.whole_days() {
+        days if left <= time::Duration::ZERO => format!("{advice} (it expired {} days ago).", -days),
+        1 => format!("{advice} (1 day left)."),
+        days => format!("{advice} ({days} days left)."),
+    })
 }
 
 /// What the Connect Platforms page and `GET /api/v1/platforms` show of one platform.
@@ -190,6 +247,9 @@ mod tests {
             credentials: BTreeMap::new(),
             created_at: at,
             last_tested_at: None,
+            credentials_updated_at: at,
+            client_secret_expires_at: None,
+            credentials_warning: None,
         };
         use ConnectionStatus::{Connected, Error, Incomplete, NotConnected};
         assert_eq!(PlatformCard::new(platform(), vec![]).status, NotConnected);
