@@ -42,6 +42,34 @@ async fn connected(db: javelin_storage::testing::TestDatabase) -> (TestApp, i64)
 }
 
 javelin_storage::backend_tests! {
+    async fn sign_in_failures_on_one_instance_slow_down_the_next_try_on_another(db) {
+        let app = TestApp::start_with_admin(db).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let other = format!("http://{}", listener.local_addr().expect("address"));
+        let server = Server::with_clock(&app.config, listener, app.clock.clock()).await.expect("another instance starts");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+        let sign_in = |base: String, password: &'static str| async move {
+            common::api_client()
+                .post(format!("{base}/api/v1/auth/token"))
+                .json(&serde_json::json!({"email": common::ADMIN_EMAIL, "password": password}))
+                .send()
+                .await
+                .expect("POST")
+                .status()
+        };
+        for _ in 0..4 {
+            assert_eq!(sign_in(app.base.clone(), "wrong password").await, 401);
+        }
+        assert_eq!(sign_in(other.clone(), common::ADMIN_PASSWORD).await, 429, "the other instance counts the same failures");
+        app.clock.advance(time::Duration::seconds(1));
+        assert_eq!(sign_in(other, common::ADMIN_PASSWORD).await, 200);
+        let _ = stop.send(());
+        serving.await.expect("stops").expect("cleanly");
+    }
+
     async fn a_queued_job_is_run_by_exactly_one_instance(db) {
         let (app, id) = connected(db).await;
         let instances = [instance(&app).await, instance(&app).await, instance(&app).await];
