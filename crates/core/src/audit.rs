@@ -177,6 +177,8 @@ audit_actions! {
     ConnectionTested => "connection_tested",
     ConnectionDisconnected => "connection_disconnected",
     ConnectionMarketplacesChanged => "connection_marketplaces_changed",
+    CredentialsUpdated => "credentials_updated",
+    CredentialsRefused => "credentials_refused",
     OAuthStarted => "oauth_started",
     OAuthCompleted => "oauth_completed",
     OAuthRefused => "oauth_refused",

@@ -378,6 +378,61 @@ javelin_storage::backend_tests! {
         assert!(connection(&cards, "amazon")["credentials_warning"].as_str().expect("warning").ends_with("(it expired 3 days ago)."));
     }
 
+    async fn credentials_are_updated_in_place_only_when_the_marketplace_accepts_them(db) {
+        let app = TestApp::start_with_admin(db).await;
+        let api = api_client();
+        let issued: Value = api.post(app.url("/api/v1/auth/token"))
+            .json(&json!({"email": common::ADMIN_EMAIL, "password": common::ADMIN_PASSWORD, "expires_in_days": 365}))
+            .send().await.expect("POST").json().await.expect("JSON");
+        let token = issued["token"].as_str().expect("token").to_owned();
+        let creds = sample(&app);
+        let created: Value = api.post(app.url("/api/v1/connections")).bearer_auth(&token).json(&app.amazon_connection("")).send().await.expect("POST").json().await.expect("JSON");
+        let id = created["id"].as_i64().expect("id");
+        let put = |body: Value| {
+            let (url, token) = (app.url(&format!("/api/v1/connections/{id}/credentials")), token.clone());
+            async move {
+                let response = api_client().put(url).bearer_auth(token).json(&body).send().await.expect("PUT");
+                (response.status(), response.json::<Value>().await.expect("JSON"))
+            }
+        };
+        let amazon = |cards: Value| cards.as_array().expect("cards").iter().find(|c| c["platform"] == "amazon").expect("card")["connections"][0].clone();
+        app.clock.advance(time::Duration::days(151));
+        let before = amazon(app.api_get(&token, "/api/v1/platforms").await.1);
+        assert!(before["credentials_warning"].is_string());
+
+        // Refused by Amazon: nothing changes, not even the status.
+        let (status, body) = put(json!({"client_secret": "a-rotated-secret-amazon-does-not-know"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["ok"], false);
+        assert!(body["message"].as_str().expect("message").ends_with("Nothing was changed."), "{body}");
+        let after = amazon(app.api_get(&token, "/api/v1/platforms").await.1);
+        assert_eq!(after, before, "stored credentials, status and ages untouched");
+        // Fields that are not this platform's, or none at all.
+        let (status, body) = put(json!({"api_key": "x"})).await;
+        assert_eq!((status, body["fields"]["api_key"].is_string()), (StatusCode::UNPROCESSABLE_ENTITY, true), "{body}");
+        let (status, body) = put(json!({})).await;
+        assert_eq!((status, body["fields"]["credentials"].is_string()), (StatusCode::UNPROCESSABLE_ENTITY, true), "{body}");
+        let (status, _) = put(json!({"client_secret": "x", "sneaky": "y"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "unknown fields are refused");
+
+        // Accepted: stored in place; the same connection, its age starts again.
+        let (status, body) = put(json!({"client_secret": creds.amazon.client_secret})).await;
+        assert_eq!((status, body["ok"].as_bool()), (StatusCode::OK, Some(true)), "{body}");
+        let updated = amazon(app.api_get(&token, "/api/v1/platforms").await.1);
+        let now = app.clock.clock().now();
+        assert_eq!((updated["id"].as_i64(), updated["status"].as_str()), (Some(id), Some("connected")));
+        assert_eq!(updated["credentials_updated_at"], now.to_rfc3339());
+        assert_eq!(updated["client_secret_expires_at"], (now + time::Duration::days(180)).to_rfc3339());
+        assert_eq!(updated.get("credentials_warning"), None);
+        assert_eq!(app.db.storage.list_connections().await.expect("list").len(), 1, "no second connection");
+        // The card's form does the same.
+        app.login_admin().await;
+        let response = app.post_connect(&format!("/connections/{id}/credentials"), &[("client_secret", "another-unknown-secret")]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{:?}", response.text().await);
+        let html = unescape(&app.get(location(&response)).await.text().await.expect("page"));
+        assert!(flash_of(&html).starts_with("The new credentials were not saved:"), "{}", flash_of(&html));
+    }
+
     async fn json_api_for_the_same_operations(db) {
         let app = TestApp::start_with_admin(db).await;
         let token = app.api_token().await;

@@ -178,6 +178,32 @@ async fn no_secret_reaches_the_database_file_the_logs_or_a_response() {
         )
         .await;
     bodies.keep(app.get("/metrics").await).await;
+    // Updating credentials in place, refused and accepted, through the API and the card's form.
+    let rotated = canary("rotated-secret");
+    for id in &ids {
+        for secret in [rotated.as_str(), creds.amazon.client_secret.as_str()] {
+            bodies
+                .keep(
+                    api.put(app.url(&format!("/api/v1/connections/{id}/credentials")))
+                        .bearer_auth(&token)
+                        .json(&json!({"client_secret": secret}))
+                        .send()
+                        .await
+                        .expect("PUT"),
+                )
+                .await;
+        }
+        bodies
+            .keep(
+                app.post_connect(
+                    &format!("/connections/{id}/credentials"),
+                    &[("client_secret", &rotated), ("api_secret", &rotated)],
+                )
+                .await,
+            )
+            .await;
+        bodies.keep(app.get("/connections").await).await;
+    }
     // Users and passwords: a failed sign-in, a user added, a password changed; then the audit
     // log that recorded them, as the API and the page show it.
     let (login_password, user_password, new_password) = (
@@ -239,6 +265,7 @@ async fn no_secret_reaches_the_database_file_the_logs_or_a_response() {
         login_password.as_str(),
         user_password.as_str(),
         new_password.as_str(),
+        rotated.as_str(),
     ];
     let master_key = std::fs::read_to_string(app.data_dir.path().join("master.key")).expect("key file");
     let secrets: Vec<&str> = planted.iter().copied().chain([master_key.trim()]).collect();

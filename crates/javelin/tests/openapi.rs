@@ -347,6 +347,11 @@ javelin_storage::backend_tests! {
         let (status, body) = api.call(auth, post.clone(), "/api/v1/connections/amazon/oauth/start", Some(oauth)).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(api.call(auth, post.clone(), &format!("/api/v1/connections/{amazon}/test"), None).await.0, 200);
+        let update = format!("/api/v1/connections/{amazon}/credentials");
+        let (status, body) = api.call(auth, put.clone(), &update, Some(json!({"client_secret": creds.client_secret}))).await;
+        assert_eq!((status, body["ok"].as_bool()), (200, Some(true)), "{body}");
+        let (status, body) = api.call(auth, put.clone(), &update, Some(json!({"client_secret": "not-the-secret"}))).await;
+        assert_eq!((status, body["ok"].as_bool()), (422, Some(false)), "{body}");
         assert_eq!(api.call(auth, post.clone(), "/api/v1/connections/999999/test", None).await.0, 404);
         let (_, cards) = api.get(&token, "/api/v1/platforms").await;
         filled(&cards, &["/0/connections", "/1/connections"]);

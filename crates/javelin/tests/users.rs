@@ -322,6 +322,9 @@ javelin_storage::backend_tests! {
         let back = app.consent(&consent, "authorize").await;
         assert_eq!(app.client.get(&back).send().await.expect("callback").status(), StatusCode::SEE_OTHER);
         app.client.get(app.url("/connections/amazon/oauth/callback?state=not-one-of-ours")).send().await.expect("callback");
+        let credentials = format!("/api/v1/connections/{amazon}/credentials");
+        assert_eq!(send(bearer(Method::PUT, &credentials, &admin).json(&json!({"client_secret": "not-the-secret"}))).await, 422);
+        assert_eq!(send(bearer(Method::PUT, &credentials, &admin).json(&json!({"client_secret": secret}))).await, 200);
         assert_eq!(send(bearer(Method::DELETE, &format!("/api/v1/connections/{amazon}"), &admin)).await, 204);
         // Users and their own tokens, passwords and sessions.
         let id = app.add_user(&admin, MEMBER_EMAIL, MEMBER_PASSWORD, "member").await;

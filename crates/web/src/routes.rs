@@ -120,6 +120,12 @@ fn page_routes() -> Vec<Route> {
             "/connections/{id}/disconnect",
             connections::disconnect,
         ),
+        route(
+            Admin(ManageConnections),
+            M::POST,
+            "/connections/{id}/credentials",
+            connections::update_credentials,
+        ),
         route(SignedIn, M::POST, "/connections/{id}/sync", sync::sync_now),
         route(SignedIn, M::GET, "/connections/{id}/sync", sync::page),
         route(SignedIn, M::GET, "/connections/{id}/sync-panel", sync::panel),
@@ -183,6 +189,12 @@ fn api_routes() -> Vec<Route> {
             api::start_amazon_oauth,
         ),
         route(SignedIn, M::POST, "/connections/{id}/test", api::test_connection),
+        route(
+            Admin(ManageConnections),
+            M::PUT,
+            "/connections/{id}/credentials",
+            api::update_credentials,
+        ),
         route(
             Admin(ManageConnections),
             M::DELETE,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The longest credential accepted (Amazon's tokens are at most 2048 bytes).
-const MAX_SECRET_BYTES: usize = 4096;
+pub(crate) const MAX_SECRET_BYTES: usize = 4096;
 const MAX_USERNAME_CHARS: usize = 200;
 
 /// Field errors of a form, a body or a query, keyed by field or parameter name; the other input is

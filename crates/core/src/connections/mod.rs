@@ -11,6 +11,7 @@ mod check;
 mod credentials;
 mod input;
 mod oauth;
+mod update;
 mod view;
 
 use javelin_marketplaces::{Connectors, Platform};
@@ -21,6 +22,7 @@ pub use check::{TestResult, explain};
 pub use credentials::{CredentialStore, Reseal, ResealError};
 pub use input::{AmazonApp, AmazonManualInput, AmazonOAuthInput, FieldErrors, FlipkartInput, OAuthCallback};
 pub use oauth::{OAUTH_STATE_LIFETIME, OAuthError};
+pub use update::CredentialsUpdate;
 use view::ShownCredentials;
 pub use view::{CLIENT_SECRET_LIFETIME, ConnectionView, PlatformCard, credential_label, mask};
 

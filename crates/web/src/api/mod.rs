@@ -16,7 +16,8 @@ use axum::response::{IntoResponse, Response};
 use javelin_core::LoginError;
 use javelin_core::accounts::DEFAULT_TOKEN_LIFETIME;
 use javelin_core::connections::{
-    AmazonManualInput, AmazonOAuthInput, ConnectionView, FieldErrors, FlipkartInput, PlatformCard, TestResult,
+    AmazonManualInput, AmazonOAuthInput, ConnectionView, CredentialsUpdate, FieldErrors, FlipkartInput, PlatformCard,
+    TestResult,
 };
 use javelin_marketplaces::Platform;
 use javelin_storage::Timestamp;
@@ -230,6 +231,31 @@ pub(crate) async fn test_connection(
     ConnectionId(id, _): ConnectionId<ApiError>,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(state.connections.test(&actor, id).await?))
+}
+
+/// `PUT /api/v1/connections/{id}/credentials` with any of the platform's credential fields →
+/// 200 `{"ok": true, "message"}` once the marketplace accepted them (they replace the stored
+/// ones), 422 `{"ok": false, "message"}` when it did not (nothing changed).
+#[utoipa::path(put, path = "/connections/{id}/credentials", tag = "connections", params(ConnectionId),
+    request_body = CredentialsUpdate, responses(
+    (status = 200, description = "Tested and stored.", body = TestResult),
+    (status = 422, description = "The marketplace refused them (`ok` false, nothing changed), or a field needs attention (`fields`).", body = TestResult),
+    (status = 404, description = "No such connection.", body = ApiErrorBody),
+))]
+pub(crate) async fn update_credentials(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    ConnectionId(id, _): ConnectionId<ApiError>,
+    body: Result<Json<CredentialsUpdate>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(update) = body?;
+    let result = state.connections.update_credentials(&actor, id, &update).await?;
+    let status = if result.ok {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Json(result)).into_response())
 }
 
 /// `DELETE /api/v1/connections/{id}` → 204.

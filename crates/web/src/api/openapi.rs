@@ -30,6 +30,7 @@ use crate::routes::{API_PREFIX, Access, route_table};
         super::create_connection,
         super::start_amazon_oauth,
         super::test_connection,
+        super::update_credentials,
         super::delete_connection,
         super::sync::start,
         super::sync::jobs,

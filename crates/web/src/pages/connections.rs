@@ -12,8 +12,8 @@ use axum::{Extension, Form, Json};
 use axum_extra::extract::CookieJar;
 use javelin_core::ConnectionStatus;
 use javelin_core::connections::{
-    AmazonManualInput, AmazonOAuthInput, ConnectError, ConnectionView, FieldErrors, FlipkartInput, OAuthCallback,
-    OAuthError, PlatformCard, TestResult, credential_label,
+    AmazonManualInput, AmazonOAuthInput, ConnectError, ConnectionView, CredentialsUpdate, FieldErrors, FlipkartInput,
+    OAuthCallback, OAuthError, PlatformCard, TestResult, credential_label,
 };
 use javelin_marketplaces::amazon::{Marketplace, Region, marketplaces};
 use serde::Serialize;
@@ -85,6 +85,15 @@ impl ConnectionsPage {
     /// How a stored credential is named on the page.
     fn field_label(&self, field: &str) -> &'static str {
         credential_label(field)
+    }
+
+    /// The credentials "Update credentials" offers for a platform, with their names.
+    fn updatable(&self, platform: &str) -> Vec<(&'static str, &'static str)> {
+        let fields: &[&'static str] = match platform {
+            "amazon" => &["client_id", "client_secret", "refresh_token"],
+            _ => &["api_key", "api_secret", "password"],
+        };
+        fields.iter().map(|field| (*field, credential_label(field))).collect()
     }
 
     fn badge(&self, status: &ConnectionStatus) -> (&'static str, &'static str) {
@@ -246,6 +255,46 @@ pub(crate) async fn connect_flipkart(
         }
         Err(err) => PageError::from(err).into_response(),
     }
+}
+
+/// `POST /connections/{id}/credentials`: "Update credentials" on a connection's card.
+pub(crate) async fn update_credentials(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    ConnectionId(id, _): ConnectionId,
+    jar: CookieJar,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    // The form's fields beside its token (which the CSRF layer has checked already).
+    let mut update = CredentialsUpdate::default();
+    for (name, value) in fields {
+        let slot = match name.as_str() {
+            "client_id" => &mut update.client_id,
+            "client_secret" => &mut update.client_secret,
+            "refresh_token" => &mut update.refresh_token,
+            "api_key" => &mut update.api_key,
+            "api_secret" => &mut update.api_secret,
+            "password" => &mut update.password,
+            _ => continue,
+        };
+        *slot = value;
+    }
+    let (kind, message) = match state.connections.update_credentials(&actor, id, &update).await {
+        Ok(result) if result.ok => (FlashKind::Success, format!("Credentials updated. {}", result.message)),
+        Ok(result) => (
+            FlashKind::Error,
+            format!("The new credentials were not saved: {}", result.message),
+        ),
+        Err(ConnectError::Invalid(errors)) => {
+            let reasons: Vec<&str> = errors.0.values().map(String::as_str).collect();
+            (
+                FlashKind::Error,
+                format!("The new credentials were not saved: {}", reasons.join(" ")),
+            )
+        }
+        Err(err) => return Err(err.into()),
+    };
+    Ok(done(&state, jar, kind, &message, Some(id)))
 }
 
 /// `POST /connections/{id}/test`.
