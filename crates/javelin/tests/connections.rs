@@ -404,7 +404,8 @@ javelin_storage::backend_tests! {
         let (status, body) = put(json!({"client_secret": "a-rotated-secret-amazon-does-not-know"})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(body["ok"], false);
-        assert!(body["message"].as_str().expect("message").ends_with("Nothing was changed."), "{body}");
+        let refused = body["message"].as_str().expect("message");
+        assert!(refused.contains("The client secret was rotated or has expired — update it") && refused.ends_with("Nothing was changed."), "{body}");
         let after = amazon(app.api_get(&token, "/api/v1/platforms").await.1);
         assert_eq!(after, before, "stored credentials, status and ages untouched");
         // Fields that are not this platform's, or none at all.

@@ -162,8 +162,9 @@ pub fn explain(platform: Platform, err: &MarketplaceError) -> String {
         }
         MarketplaceError::Unauthorized { credential, detail } => match (platform, credential) {
             (Platform::Amazon, Credential::Client) => format!(
-                "Amazon rejected the Client ID or Client Secret ({detail}). Check both in Developer Central; \
-                 LWA client secrets expire every 180 days."
+                "Amazon rejected the Client ID or Client Secret ({detail}). The client secret was rotated or has \
+                 expired — update it: Amazon requires a new one every 180 days (Developer Central), and it goes in \
+                 with Update credentials on this connection's card."
             ),
             (Platform::Amazon, Credential::Grant) => format!(
                 "Refresh token revoked or expired — reconnect (Amazon said: {detail}). The authorisation may \
@@ -174,8 +175,9 @@ pub fn explain(platform: Platform, err: &MarketplaceError) -> String {
                  account that granted the refresh token, and that the app has the Selling Partner Insights role."
             ),
             (Platform::Flipkart, Credential::Client) => format!(
-                "Flipkart rejected the API Key or API Secret ({detail}). Check them in {DEVELOPER_ACCESS}; \
-                 a new application may still be pending approval."
+                "Flipkart rejected the API Key or API Secret ({detail}). The API secret was regenerated or the \
+                 application changed — update it: copy both from {DEVELOPER_ACCESS} into Update credentials on this \
+                 connection's card (a new application may still be pending approval)."
             ),
             (Platform::Flipkart, Credential::Grant | Credential::Permission) => format!(
                 "Flipkart's Seller API refused access ({detail}). Check that the application in \
@@ -215,7 +217,9 @@ mod tests {
         };
         let message = explain(Platform::Amazon, &unauthorized(Credential::Client));
         assert!(
-            message.contains("Client ID or Client Secret") && message.contains("invalid_client"),
+            message.contains("Client ID or Client Secret")
+                && message.contains("invalid_client")
+                && message.contains("The client secret was rotated or has expired — update it"),
             "{message}"
         );
         assert!(
@@ -223,7 +227,11 @@ mod tests {
                 .starts_with("Refresh token revoked or expired — reconnect")
         );
         assert!(explain(Platform::Amazon, &unauthorized(Credential::Permission)).contains("Region"));
-        assert!(explain(Platform::Flipkart, &unauthorized(Credential::Client)).contains(DEVELOPER_ACCESS));
+        let flipkart = explain(Platform::Flipkart, &unauthorized(Credential::Client));
+        assert!(
+            flipkart.contains(DEVELOPER_ACCESS) && flipkart.contains("update it"),
+            "{flipkart}"
+        );
 
         let throttled = MarketplaceError::Throttled {
             retry_after: Some(Duration::from_secs(30)),
