@@ -82,6 +82,30 @@ javelin_storage::backend_tests! {
         assert!(html.contains(&format!("••••{tail}")), "masked secret with its last 4 characters");
     }
 
+    async fn reconnecting_the_same_seller_through_oauth_updates_its_connection(db) {
+        let app = TestApp::start_with_admin(db).await;
+        app.login_admin().await;
+        let creds = sample(&app).amazon;
+        let back = app.consent(&app.start_oauth(&creds.client_secret).await, "authorize").await;
+        app.callback(&back).await;
+        let first = app.db.storage.list_connections().await.expect("list");
+        assert_eq!(first.len(), 1);
+        let set_at = |secrets: Vec<javelin_storage::StoredSecret>| {
+            secrets.into_iter().find(|s| s.field == "client_secret").expect("client secret").set_at
+        };
+        let before = set_at(app.db.storage.connection_secrets(first[0].id).await.expect("secrets"));
+
+        // Within the session's 12 idle hours.
+        app.clock.advance(time::Duration::hours(2));
+        let back = app.consent(&app.start_oauth(&creds.client_secret).await, "authorize").await;
+        let flash = app.callback(&back).await;
+        assert!(flash.contains("Connected to Amazon store"), "{flash}");
+        let again = app.db.storage.list_connections().await.expect("list");
+        assert_eq!(again.iter().map(|c| c.id).collect::<Vec<_>>(), [first[0].id], "the same connection, no second one");
+        let after = set_at(app.db.storage.connection_secrets(first[0].id).await.expect("secrets"));
+        assert_eq!(after, before + time::Duration::hours(2), "its credentials were replaced");
+    }
+
     async fn oauth_states_are_single_use_bound_and_expiring(db) {
         let app = TestApp::start_with_admin(db).await;
         app.login_admin().await;
@@ -124,7 +148,9 @@ javelin_storage::backend_tests! {
         // Refused, the other user's callback spent nothing: the owner's own still connects.
         assert!(app.callback(&back).await.starts_with("Connected to Amazon"));
         assert!(app.callback(&back).await.contains("used already"), "and only once");
-        assert_eq!(app.db.storage.list_connections().await.expect("list").len(), 3, "the first flow, the one in time, and the owner's");
+        // The first flow, the one in time and the owner's all connected the same seller: one
+        // connection, updated by the later two.
+        assert_eq!(app.db.storage.list_connections().await.expect("list").len(), 1);
     }
 
     async fn oauth_troubleshooting_messages(db) {

@@ -250,6 +250,33 @@ impl Connections {
         Ok((self.stored_view(tested, platform).await?, result))
     }
 
+    /// Replaces credentials of a stored connection with ones the marketplace has just issued (a
+    /// reconnection through OAuth), then tests it as a new connection is tested.
+    async fn replace_and_check(
+        &self,
+        connection: Connection,
+        secrets: &[(&str, &str)],
+    ) -> Result<(ConnectionView, TestResult), StorageError> {
+        let now = self.clock.now();
+        let record = credentials::CheckRecord {
+            status: connection.status,
+            message: &connection.status_message,
+            label: None,
+            access_token: None,
+        };
+        self.store
+            .replace_and_record(connection.id, secrets, record, now)
+            .await?;
+        let result = self.run_check(&connection).await?;
+        let tested = self
+            .store
+            .storage()
+            .get_connection(connection.id)
+            .await?
+            .unwrap_or(connection);
+        Ok((self.stored_view(tested, Platform::Amazon).await?, result))
+    }
+
     /// "Disconnect": deletes every stored credential and deactivates the connection.
     /// Its queued and running syncs end as failed.
     pub async fn disconnect(&self, actor: &Actor, id: i64) -> Result<(), ConnectError> {

@@ -269,6 +269,22 @@ impl Connections {
         let refresh_token = tokens.refresh_token.clone().ok_or_else(|| {
             TokenExchangeFailed("Amazon's answer has no refresh token. Start the OAuth flow again.".into())
         })?;
+        let stored_secrets = [
+            ("client_id", secrets.client_id.as_str()),
+            ("client_secret", secrets.client_secret.as_str()),
+            ("refresh_token", refresh_token.as_str()),
+        ];
+        // The same seller in the same region again: a reconnection, which updates that connection
+        // (its id, orders, history and schedules stay) rather than making a second one.
+        let existing = self.store.storage().list_connections().await?.into_iter().find(|c| {
+            c.active
+                && c.platform == Platform::Amazon.code()
+                && c.selling_partner_id.as_deref() == Some(selling_partner_id)
+                && c.region.as_deref() == Some(pending.region.as_str())
+        });
+        if let Some(existing) = existing {
+            return Ok(self.replace_and_check(existing, &stored_secrets).await?);
+        }
         let new = NewConnection {
             platform: Platform::Amazon.code(),
             status: ConnectionStatus::Error,
@@ -281,11 +297,6 @@ impl Connections {
             created_by: Some(pending.user_id),
             now,
         };
-        let stored_secrets = [
-            ("client_id", secrets.client_id.as_str()),
-            ("client_secret", secrets.client_secret.as_str()),
-            ("refresh_token", refresh_token.as_str()),
-        ];
         Ok(self.create_and_check(Platform::Amazon, &new, &stored_secrets).await?)
     }
 }
