@@ -493,6 +493,15 @@ fn signed_in(actor: &Actor) -> Result<&User, AccountError> {
     actor.signed_in().ok_or(AccountError::UserNotFound)
 }
 
+/// A role by the name forms, the API and the CLI use.
+pub fn role_named(name: &str) -> Option<Role> {
+    match name {
+        "admin" => Some(Role::Admin),
+        "member" => Some(Role::Member),
+        _ => None,
+    }
+}
+
 pub fn role_name(role: Role) -> &'static str {
     match role {
         Role::Admin => "admin",

@@ -123,7 +123,6 @@ impl Actor {
 
     fn event(&self, action: AuditAction) -> NewAuditEvent {
         NewAuditEvent {
-            at: None,
             actor_id: self.user.as_ref().map(|user| user.id),
             actor: self.name(),
             action: action.to_string(),

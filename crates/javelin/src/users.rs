@@ -4,19 +4,14 @@ use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use javelin_core::{AccountError, Accounts, Actor, Clock};
-use javelin_storage::Role;
 
 use crate::EXIT_CONFIG;
 use crate::config::Config;
 
 pub async fn create(config: &Config, email: &str, role: &str) -> anyhow::Result<ExitCode> {
-    let role = match role {
-        "admin" => Role::Admin,
-        "member" => Role::Member,
-        other => {
-            eprintln!("error: --role {other:?} is not one of: admin, member");
-            return Ok(ExitCode::from(EXIT_CONFIG));
-        }
+    let Some(role) = javelin_core::accounts::role_named(role) else {
+        eprintln!("error: --role {role:?} is not one of: admin, member");
+        return Ok(ExitCode::from(EXIT_CONFIG));
     };
     let password = read_password()?;
     let clock = Clock::system();
@@ -30,7 +25,7 @@ pub async fn create(config: &Config, email: &str, role: &str) -> anyhow::Result<
             println!(
                 "Created user {} ({}).",
                 user.email,
-                if role == Role::Admin { "admin" } else { "member" }
+                javelin_core::accounts::role_name(role)
             );
             Ok(ExitCode::SUCCESS)
         }

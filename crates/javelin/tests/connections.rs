@@ -363,10 +363,7 @@ javelin_storage::backend_tests! {
         let app = TestApp::start_with_admin(db).await;
         let api = api_client();
         // A token that outlives the half year this test moves through.
-        let issued: Value = api.post(app.url("/api/v1/auth/token"))
-            .json(&json!({"email": common::ADMIN_EMAIL, "password": common::ADMIN_PASSWORD, "expires_in_days": 365}))
-            .send().await.expect("POST").json().await.expect("JSON");
-        let token = issued["token"].as_str().expect("token").to_owned();
+        let token = app.api_token_lasting(365).await;
         let connected_at = app.clock.clock().now();
         for body in [app.amazon_connection(""), app.flipkart_connection()] {
             let response = api.post(app.url("/api/v1/connections")).bearer_auth(&token).json(&body).send().await.expect("POST");
@@ -407,10 +404,7 @@ javelin_storage::backend_tests! {
     async fn credentials_are_updated_in_place_only_when_the_marketplace_accepts_them(db) {
         let app = TestApp::start_with_admin(db).await;
         let api = api_client();
-        let issued: Value = api.post(app.url("/api/v1/auth/token"))
-            .json(&json!({"email": common::ADMIN_EMAIL, "password": common::ADMIN_PASSWORD, "expires_in_days": 365}))
-            .send().await.expect("POST").json().await.expect("JSON");
-        let token = issued["token"].as_str().expect("token").to_owned();
+        let token = app.api_token_lasting(365).await;
         let creds = sample(&app);
         let created: Value = api.post(app.url("/api/v1/connections")).bearer_auth(&token).json(&app.amazon_connection("")).send().await.expect("POST").json().await.expect("JSON");
         let id = created["id"].as_i64().expect("id");

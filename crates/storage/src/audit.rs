@@ -1,15 +1,12 @@
 //! The audit log: appended to, read newest first, never changed (the schema's triggers refuse
 //! updates and deletes; nothing here tries one).
 
-use serde::Serialize;
-
 use crate::db::{PushLimit, with_pool};
 use crate::{Result, Storage, Timestamp};
 
 /// An event to record. `actor_id` is `None` for the system (schedules, start-up).
 #[derive(Clone, Debug, Default)]
 pub struct NewAuditEvent {
-    pub at: Option<Timestamp>,
     pub actor_id: Option<i64>,
     pub actor: String,
     pub action: String,
@@ -19,11 +16,10 @@ pub struct NewAuditEvent {
     pub detail: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEvent {
     pub id: i64,
     pub at: Timestamp,
-    #[serde(skip)]
     pub actor_id: Option<i64>,
     pub actor: String,
     pub action: String,
@@ -52,7 +48,7 @@ impl Storage {
                 "INSERT INTO audit_events (occurred_at, actor_id, actor, action, target, ip, user_agent, detail)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
-            .bind(event.at.unwrap_or(at))
+            .bind(at)
             .bind(event.actor_id)
             .bind(&event.actor)
             .bind(&event.action)

@@ -187,16 +187,16 @@ impl CredentialStore {
         record: CheckRecord<'_>,
         now: Timestamp,
     ) -> Result<(), StorageError> {
-        self.replace_and_record(connection_id, &[], record, now).await
+        self.replace_and_record(connection_id, &[], Some(record), now).await
     }
 
     /// Replaces some of a connection's credentials with new values, set at `now`, and records
-    /// the check that proved them, in one transaction.
+    /// the check that proved them (if one did), in one transaction.
     pub(crate) async fn replace_and_record(
         &self,
         connection_id: i64,
         replaced: &[(&str, &str)],
-        record: CheckRecord<'_>,
+        record: Option<CheckRecord<'_>>,
         now: Timestamp,
     ) -> Result<(), StorageError> {
         let mut tx = self.storage.begin().await?;
@@ -204,12 +204,14 @@ impl CredentialStore {
             tx.put_secret(&self.seal_field(connection_id, field, value, now, None), now)
                 .await?;
         }
-        if let Some(token) = record.access_token {
-            tx.put_secret(&self.access_token_secret(connection_id, token, now), now)
+        if let Some(record) = record {
+            if let Some(token) = record.access_token {
+                tx.put_secret(&self.access_token_secret(connection_id, token, now), now)
+                    .await?;
+            }
+            tx.record_connection_test(connection_id, record.status, record.message, record.label, now)
                 .await?;
         }
-        tx.record_connection_test(connection_id, record.status, record.message, record.label, now)
-            .await?;
         tx.commit().await
     }
 }

@@ -240,6 +240,15 @@ impl Connections {
         secrets: &[(&str, &str)],
     ) -> Result<(ConnectionView, TestResult), StorageError> {
         let connection = self.store.create(new, secrets).await?;
+        self.check_and_view(connection, platform).await
+    }
+
+    /// Tests a stored connection and returns it as the test left it.
+    async fn check_and_view(
+        &self,
+        connection: Connection,
+        platform: Platform,
+    ) -> Result<(ConnectionView, TestResult), StorageError> {
         let result = self.run_check(&connection).await?;
         let tested = self
             .store
@@ -257,24 +266,10 @@ impl Connections {
         connection: Connection,
         secrets: &[(&str, &str)],
     ) -> Result<(ConnectionView, TestResult), StorageError> {
-        let now = self.clock.now();
-        let record = credentials::CheckRecord {
-            status: connection.status,
-            message: &connection.status_message,
-            label: None,
-            access_token: None,
-        };
         self.store
-            .replace_and_record(connection.id, secrets, record, now)
+            .replace_and_record(connection.id, secrets, None, self.clock.now())
             .await?;
-        let result = self.run_check(&connection).await?;
-        let tested = self
-            .store
-            .storage()
-            .get_connection(connection.id)
-            .await?
-            .unwrap_or(connection);
-        Ok((self.stored_view(tested, Platform::Amazon).await?, result))
+        self.check_and_view(connection, Platform::Amazon).await
     }
 
     /// "Disconnect": deletes every stored credential and deactivates the connection.

@@ -126,7 +126,7 @@ impl Connections {
                     access_token: check.access_token.as_ref(),
                 };
                 self.store
-                    .replace_and_record(connection.id, &given, record, now)
+                    .replace_and_record(connection.id, &given, Some(record), now)
                     .await?;
                 if !check.marketplaces.is_empty() {
                     self.store

@@ -228,6 +228,19 @@ impl TestApp {
         body["token"].as_str().expect("token string").to_owned()
     }
 
+    /// An administrator's API token that works for `days` (for tests that move the clock far).
+    pub async fn api_token_lasting(&self, days: u32) -> String {
+        let response = api_client()
+            .post(self.url("/api/v1/auth/token"))
+            .json(&serde_json::json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "expires_in_days": days}))
+            .send()
+            .await
+            .expect("POST token");
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        body["token"].as_str().expect("token string").to_owned()
+    }
+
     /// An API token for `email`.
     pub async fn token_for(&self, email: &str, password: &str) -> String {
         let response = api_client()

@@ -13,7 +13,6 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::{Acting, Identity};
 use crate::error::{ApiError, ApiErrorBody};
-use crate::pages::users::parse_role;
 
 /// A user as the API shows them: never a password or its hash.
 #[derive(Serialize, ToSchema)]
@@ -67,7 +66,7 @@ pub(crate) struct NewUserRequest {
 }
 
 fn role_field(name: &str) -> Result<javelin_storage::Role, ApiError> {
-    parse_role(name).ok_or_else(|| {
+    javelin_core::accounts::role_named(name).ok_or_else(|| {
         let mut fields = FieldErrors::default();
         fields.add("role", "role must be admin or member.");
         ApiError::invalid(fields)

@@ -7,6 +7,7 @@ use axum::response::Response;
 use axum::{Extension, Form};
 use axum_extra::extract::CookieJar;
 use javelin_core::AccountError;
+use javelin_core::accounts::role_named;
 use javelin_storage::{Role, User, UserChange};
 use serde::Deserialize;
 
@@ -48,15 +49,6 @@ pub(crate) async fn page(
     })
 }
 
-/// A role as forms and the API name it.
-pub(crate) fn parse_role(name: &str) -> Option<Role> {
-    match name {
-        "admin" => Some(Role::Admin),
-        "member" => Some(Role::Member),
-        _ => None,
-    }
-}
-
 #[derive(Deserialize)]
 pub(crate) struct NewUserForm {
     email: String,
@@ -71,7 +63,7 @@ pub(crate) async fn create(
     jar: CookieJar,
     Form(form): Form<NewUserForm>,
 ) -> Result<Response, PageError> {
-    let Some(role) = parse_role(&form.role) else {
+    let Some(role) = role_named(&form.role) else {
         return Ok(flash::redirect(
             &state,
             jar,
@@ -118,7 +110,7 @@ pub(crate) async fn change(
     let role = match form.role.as_deref() {
         None => None,
         Some(name) => {
-            Some(parse_role(name).ok_or_else(|| PageError::Unprocessable("Choose a role: admin or member.".into()))?)
+            Some(role_named(name).ok_or_else(|| PageError::Unprocessable("Choose a role: admin or member.".into()))?)
         }
     };
     let active = match form.active.as_deref() {
