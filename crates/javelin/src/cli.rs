@@ -188,6 +188,10 @@ pub struct SandboxData {
     /// connection cut off, malformed JSON.
     #[arg(long, default_value_t = 0.0)]
     pub fault_rate: f64,
+    /// How long the Amazon app's previous client secret keeps working after a rotation in the
+    /// sandbox's Developer Central (Amazon: 7 days).
+    #[arg(long, default_value_t = 7 * 24 * 60)]
+    pub client_secret_overlap_minutes: u32,
 }
 
 impl SandboxData {
@@ -206,6 +210,7 @@ impl SandboxData {
             live,
             time_scale: self.time_scale,
             fault_rate: self.fault_rate,
+            client_secret_overlap: time::Duration::minutes(i64::from(self.client_secret_overlap_minutes)),
             ..javelin_sandbox::SandboxOptions::default()
         }
     }

@@ -50,6 +50,7 @@ pub fn sandbox_main(args: SandboxArgs) -> ExitCode {
             .with_context(|| format!("cannot listen on {listen}"))?;
         let base = format!("http://{}", listener.local_addr()?);
         println!("{}", sandbox_instructions(&sandbox, &base));
+        tokio::spawn(print_rotations(sandbox.clone()));
         axum::serve(listener, sandbox.router())
             .with_graceful_shutdown(shutdown)
             .await?;
@@ -69,6 +70,7 @@ fn sandbox_instructions(sandbox: &Sandbox, base: &str) -> String {
          Sample Amazon app ({}):\n  \
          Application ID: {}\n  Client ID:      {}\n  Client Secret:  {}\n  \
          Refresh Token:  {} (a ready grant, for Connect Manually)\n  Seller:         {}\n\n\
+         Developer Central (rotate the client secret): {base}/amazon/sellingpartner/developerconsole\n\n\
          Sample Flipkart app:\n  API Key:    {}\n  API Secret: {}\n",
         if sandbox.draft_app() {
             "a draft: tick \"My app is still a draft\""
@@ -77,12 +79,33 @@ fn sandbox_instructions(sandbox: &Sandbox, base: &str) -> String {
         },
         creds.amazon.application_id,
         creds.amazon.client_id,
-        creds.amazon.client_secret,
+        sandbox.amazon_client_secret(),
         creds.amazon.refresh_token,
         creds.amazon.selling_partner_id,
         creds.flipkart.api_key,
         creds.flipkart.api_secret,
     )
+}
+
+/// Prints each new Amazon client secret made in the sandbox's Developer Central, as Amazon
+/// hands it to the developer once.
+async fn print_rotations(sandbox: Sandbox) {
+    let mut rotations = sandbox.client_secret_rotations();
+    while rotations.changed().await.is_ok() {
+        let Some(rotation) = rotations.borrow_and_update().clone() else {
+            continue;
+        };
+        let until = rotation
+            .previous_works_until
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        println!(
+            "Amazon client secret rotated in Developer Central.\n  New Client Secret: {}\n  \
+             The previous one keeps working until {until}, then Login with Amazon answers invalid_client: \
+             put the new one in with Update credentials on the connection's card.\n",
+            rotation.client_secret
+        );
+    }
 }
 
 /// `javelin demo`: the sandbox and Javelin, wired to each other.
@@ -121,6 +144,7 @@ pub async fn run(config: Config, sandbox_listen: &str, data: SandboxData) -> any
             .await
     });
     let server = crate::server::Server::with_listener(&config, javelin_listener).await?;
+    tokio::spawn(print_rotations(sandbox.clone()));
     println!(
         "{}",
         sandbox_instructions(&sandbox, base.as_str().trim_end_matches('/'))

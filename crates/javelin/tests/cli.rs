@@ -488,3 +488,50 @@ async fn the_guide_works_against_javelin_demo() {
     let (status, said) = demo.terminate();
     assert!(status.success(), "{status}: {said:?}");
 }
+
+/// Amazon makes developers rotate their client secret: the sandbox's Developer Central does, and
+/// `javelin sandbox` prints the new one, as Amazon shows it once, for the seller to give Javelin.
+#[tokio::test]
+async fn sandbox_prints_each_rotated_client_secret() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut sandbox = Process::spawn_reading_stdout(javelin(dir.path()).args([
+        "sandbox",
+        "--listen",
+        "127.0.0.1:0",
+        "--client-secret-overlap-minutes",
+        "30",
+    ]));
+    let intro = "Javelin marketplace sandbox on ";
+    let line = sandbox.wait_for_line("the sandbox's address", |line| line.starts_with(intro));
+    let base = line[intro.len()..]
+        .split_whitespace()
+        .next()
+        .expect("address")
+        .to_owned();
+    let console = sandbox.wait_for_line("Developer Central", |line| line.starts_with("Developer Central"));
+    assert!(
+        console.ends_with(&format!("{base}/amazon/sellingpartner/developerconsole")),
+        "{console}"
+    );
+
+    let rotation: serde_json::Value = common::api_client()
+        .post(format!("{base}/_sandbox/amazon/rotate-client-secret"))
+        .send()
+        .await
+        .expect("rotate")
+        .json()
+        .await
+        .expect("JSON");
+    let printed = sandbox.wait_for_line("the new secret", |line| line.contains("New Client Secret:"));
+    assert_eq!(
+        printed.trim(),
+        format!(
+            "New Client Secret: {}",
+            rotation["client_secret"].as_str().expect("secret")
+        )
+    );
+    let until = rotation["previous_works_until"].as_str().expect("until");
+    sandbox.wait_for_line("until when the old one works", |line| {
+        line.contains(&format!("keeps working until {until}, then"))
+    });
+}

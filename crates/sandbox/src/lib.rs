@@ -20,7 +20,7 @@ use axum::routing::post;
 use serde::Deserialize;
 use url::Url;
 
-pub use amazon::{OrderState, SimStock};
+pub use amazon::{CLIENT_SECRET_LIFETIME, OrderState, Rotation, SimStock};
 pub use clock::Clock;
 pub use credentials::{AmazonCredentials, Credentials, FlipkartCredentials};
 pub use data::{ADJECTIVES, NOUNS};
@@ -45,6 +45,8 @@ pub struct SandboxOptions {
     pub time_scale: f64,
     /// The share of calls answered with a fault (429, 500, 503, slow, cut off, malformed).
     pub fault_rate: f64,
+    /// How long the Amazon app's previous client secret keeps working after a rotation.
+    pub client_secret_overlap: time::Duration,
 }
 
 impl Default for SandboxOptions {
@@ -61,6 +63,7 @@ impl Default for SandboxOptions {
             live: false,
             time_scale: 1.0,
             fault_rate: 0.0,
+            client_secret_overlap: time::Duration::days(7),
         }
     }
 }
@@ -74,6 +77,7 @@ pub struct Sandbox {
     state: Arc<Mutex<amazon::AmazonState>>,
     flipkart: Arc<Mutex<flipkart::FlipkartState>>,
     calls: Arc<Mutex<BTreeMap<&'static str, u64>>>,
+    rotations: Arc<tokio::sync::watch::Sender<Option<Rotation>>>,
 }
 
 /// The operations the sandbox counts calls of, by the marketplaces' own names.
@@ -104,11 +108,29 @@ impl Sandbox {
             state: Arc::new(Mutex::new(state)),
             flipkart: Arc::new(Mutex::new(flipkart)),
             calls: Arc::default(),
+            rotations: Arc::new(tokio::sync::watch::Sender::new(None)),
         }
     }
 
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
+    }
+
+    /// The Amazon app's client secret now (the sample one until a rotation).
+    pub fn amazon_client_secret(&self) -> String {
+        self.amazon().client_secrets.current().to_owned()
+    }
+
+    /// Rotates the Amazon app's client secret, as Developer Central's "Rotate secret" does.
+    pub fn rotate_amazon_client_secret(&self) -> Rotation {
+        let rotation = self.amazon().client_secrets.rotate(self.clock.now());
+        self.rotations.send_replace(Some(rotation.clone()));
+        rotation
+    }
+
+    /// Sees every rotation of the Amazon app's client secret (to print the new one).
+    pub fn client_secret_rotations(&self) -> tokio::sync::watch::Receiver<Option<Rotation>> {
+        self.rotations.subscribe()
     }
 
     /// Whether the sample Amazon application is a draft (its consent needs `version=beta`).
@@ -198,6 +220,10 @@ impl Sandbox {
             .nest("/amazon", amazon::router())
             .nest("/flipkart", flipkart::router())
             .route("/_sandbox/clock/advance", post(advance_clock))
+            .route(
+                "/_sandbox/amazon/rotate-client-secret",
+                post(amazon::rotate_client_secret),
+            )
             .with_state(self.clone())
     }
 

@@ -427,3 +427,129 @@ async fn connectors_check_accounts_against_the_sandbox() {
         Err(MarketplaceError::MissingCredential("api_key"))
     ));
 }
+
+#[tokio::test]
+async fn a_rotated_client_secret_overlaps_then_is_refused_as_invalid_client() {
+    let running = start(SandboxOptions {
+        client_secret_overlap: time::Duration::hours(2),
+        redirect_uris: vec![Url::parse(CALLBACK).expect("URL")],
+        ..SandboxOptions::default()
+    })
+    .await;
+    let refresh_token = running.sandbox.credentials().amazon.refresh_token.clone();
+    let with_secret = |secret: String| {
+        let amazon = running.amazon();
+        let (client_id, token) = (running.client().client_id.to_owned(), refresh_token.clone());
+        async move {
+            let client = LwaClient {
+                client_id: &client_id,
+                client_secret: &secret,
+            };
+            amazon.refresh(&client, &token).await.map(|_| ())
+        }
+    };
+    let old = running.sandbox.credentials().amazon.client_secret.clone();
+
+    // Developer Central shows the secret and rotates it; the new one is on the page.
+    let console = running.url("/amazon/sellingpartner/developerconsole");
+    let page = running
+        .http
+        .get(console.clone())
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains(&old) && page.contains("Rotate secret"), "{page}");
+    let mut rotations = running.sandbox.client_secret_rotations();
+    let response = running
+        .http
+        .post(running.url("/amazon/sellingpartner/developerconsole/rotate"))
+        .send()
+        .await
+        .expect("POST");
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .expect("redirect");
+    assert_eq!(
+        response.url().join(location).expect("URL"),
+        console,
+        "back to the console"
+    );
+    let page = running
+        .http
+        .get(console)
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("page");
+    let first = running.sandbox.amazon_client_secret();
+    assert!(page.contains(&first) && !page.contains(&old), "{page}");
+    assert!(
+        page.contains(&format!("••••{} keeps working until", &old[old.len() - 4..])),
+        "{page}"
+    );
+    assert!(
+        rotations.has_changed().expect("sender alive"),
+        "the rotation is announced"
+    );
+    assert_eq!(
+        rotations.borrow_and_update().as_ref().map(|r| r.client_secret.clone()),
+        Some(first.clone())
+    );
+
+    // Scripts rotate too; each rotation keeps only the secret it replaced working.
+    let rotated: serde_json::Value = running
+        .http
+        .post(running.url("/_sandbox/amazon/rotate-client-secret"))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON");
+    let new = rotated["client_secret"].as_str().expect("secret").to_owned();
+    assert_eq!(new, running.sandbox.amazon_client_secret());
+    let at = |field: &str| {
+        time::OffsetDateTime::parse(
+            rotated[field].as_str().expect("time"),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .expect("RFC 3339")
+    };
+    // Both from the moment of the rotation: the new secret lasts 180 days, the old one 2 hours.
+    assert_eq!(
+        at("expires_at") - at("previous_works_until"),
+        time::Duration::days(180) - time::Duration::hours(2),
+        "{rotated}"
+    );
+    assert!(with_secret(new.clone()).await.is_ok());
+    assert!(
+        with_secret(first.clone()).await.is_ok(),
+        "the replaced secret works during the overlap"
+    );
+    let refused = with_secret(old).await;
+    assert!(
+        matches!(
+            &refused,
+            Err(MarketplaceError::Unauthorized {
+                credential: Credential::Client,
+                ..
+            })
+        ),
+        "two rotations ago: {refused:?}"
+    );
+
+    running.advance(2 * 3600).await;
+    let refused = with_secret(first).await;
+    assert!(
+        matches!(&refused, Err(MarketplaceError::Unauthorized { credential: Credential::Client, detail }) if detail == "invalid_client: Client authentication failed"),
+        "after the overlap: {refused:?}"
+    );
+    assert!(with_secret(new).await.is_ok());
+}

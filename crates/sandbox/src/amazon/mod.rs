@@ -2,9 +2,12 @@
 //! (`getMarketplaceParticipations`; orders and stock in their own modules), with Amazon's token
 //! lifetimes, error shapes and rate limits.
 
+mod client_secret;
 mod orders;
 mod stock;
 
+pub(crate) use client_secret::rotate_json as rotate_client_secret;
+pub use client_secret::{CLIENT_SECRET_LIFETIME, Rotation};
 pub use orders::OrderState;
 pub use stock::SimStock;
 
@@ -52,6 +55,7 @@ pub(crate) struct AmazonState {
     codes: HashMap<String, CodeGrant>,
     refresh_tokens: HashSet<String>,
     access_tokens: HashMap<String, OffsetDateTime>,
+    pub(crate) client_secrets: client_secret::ClientSecrets,
     pub(crate) limits: Limits,
     pub(crate) faults: Faults,
     pub(crate) orders: Vec<orders::SimOrder>,
@@ -65,6 +69,11 @@ impl AmazonState {
             codes: HashMap::new(),
             refresh_tokens: HashSet::from([credentials.amazon.refresh_token.clone()]),
             access_tokens: HashMap::new(),
+            client_secrets: client_secret::ClientSecrets::new(
+                credentials.amazon.client_secret.clone(),
+                start,
+                options.client_secret_overlap,
+            ),
             limits: Limits::new(options.time_scale),
             faults: Faults::new(options.fault_rate, crate::data::rng(options.seed, "amazon faults")),
             orders: orders::generate(
@@ -156,6 +165,11 @@ pub(crate) fn router() -> Router<Sandbox> {
         .route("/apps/authorize/consent", get(consent_page))
         .route("/apps/authorize/confirm", post(confirm))
         .route("/auth/o2/token", post(token))
+        .route(
+            "/sellingpartner/developerconsole",
+            get(client_secret::developer_console),
+        )
+        .route("/sellingpartner/developerconsole/rotate", post(client_secret::rotate))
         .route("/sellers/v1/marketplaceParticipations", get(marketplace_participations))
         .route("/orders/2026-01-01/orders", get(orders::search_orders))
         .route("/orders/2026-01-01/orders/{order_id}", get(orders::get_order))
@@ -359,17 +373,16 @@ async fn token(State(sandbox): State<Sandbox>, headers: HeaderMap, body: Bytes) 
             );
         }
     }
-    let app = &sandbox.credentials.amazon;
-    if param("client_id") != Some(app.client_id.as_str()) || param("client_secret") != Some(app.client_secret.as_str())
-    {
+    let now = sandbox.clock.now();
+    let mut state = sandbox.amazon();
+    let secret_accepted = param("client_secret").is_some_and(|secret| state.client_secrets.accepts(secret, now));
+    if param("client_id") != Some(sandbox.credentials.amazon.client_id.as_str()) || !secret_accepted {
         return lwa_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             "Client authentication failed",
         );
     }
-    let now = sandbox.clock.now();
-    let mut state = sandbox.amazon();
     let refresh_token = if grant_type == "authorization_code" {
         let (Some(code), Some(redirect_uri)) = (param("code"), param("redirect_uri")) else {
             let missing = if param("code").is_none() {
