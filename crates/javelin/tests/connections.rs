@@ -388,6 +388,7 @@ javelin_storage::backend_tests! {
         let warning = "Amazon requires a new client secret every 180 days: rotate it in Developer Central and update it here (30 days left).";
         let (_, cards) = app.api_get(&token, "/api/v1/platforms").await;
         assert_eq!(connection(&cards, "amazon")["credentials_warning"], warning);
+        assert_eq!(connection(&cards, "amazon")["status"], "connected", "a warning, not yet an error");
         assert_eq!(connection(&cards, "flipkart").get("credentials_warning"), None);
         let (_, dashboard) = app.api_get(&token, "/api/v1/dashboard").await;
         let health = dashboard["connections"].as_array().expect("connections");
@@ -395,8 +396,30 @@ javelin_storage::backend_tests! {
         app.login_admin().await;
         let page = unescape(&app.get("/connections").await.text().await.expect("page"));
         assert!(page.contains(warning), "the card warns");
-        // Past the day, it says how long ago.
-        app.clock.advance(time::Duration::days(33));
+        // Day 180: Amazon refuses the secret now, so the connection is in error, saying why.
+        app.clock.advance(time::Duration::days(29));
+        let (_, cards) = app.api_get(&token, "/api/v1/platforms").await;
+        assert_eq!(connection(&cards, "amazon")["status"], "connected", "one day left");
+        app.clock.advance(time::Duration::days(1));
+        let (_, cards) = app.api_get(&token, "/api/v1/platforms").await;
+        let (amazon, flipkart) = (connection(&cards, "amazon"), connection(&cards, "flipkart"));
+        let expired = format!(
+            "The client secret was rotated or has expired — update it: Amazon stops accepting a client secret 180 days \
+             after it is made, and the one stored here was set on {}.",
+            connected_at.datetime().date()
+        );
+        assert_eq!(amazon["status"], "error", "{amazon}");
+        assert!(amazon["status_message"].as_str().expect("message").starts_with(&expired), "{amazon}");
+        assert_eq!((cards[0]["platform"].as_str(), cards[0]["status"].as_str()), (Some("amazon"), Some("error")), "the platform shows its worst");
+        assert_eq!(flipkart["status"], "connected", "Flipkart secrets do not expire");
+        let (_, dashboard) = app.api_get(&token, "/api/v1/dashboard").await;
+        let health = dashboard["connections"].as_array().expect("connections");
+        assert!(health.iter().any(|c| c["status"] == "error" && c["id"] == amazon["id"]), "{dashboard}");
+        app.login_admin().await;
+        let page = unescape(&app.get("/connections").await.text().await.expect("page"));
+        assert!(page.contains(&expired), "the card says so");
+        // Past the day, the warning says how long ago.
+        app.clock.advance(time::Duration::days(3));
         let (_, cards) = app.api_get(&token, "/api/v1/platforms").await;
         assert!(connection(&cards, "amazon")["credentials_warning"].as_str().expect("warning").ends_with("(it expired 3 days ago)."));
     }

@@ -369,6 +369,54 @@ javelin_storage::backend_tests! {
         assert_eq!(platforms[0]["connections"][0]["status_message"].as_str(), Some(error));
     }
 
+    async fn a_rotated_client_secret_is_updated_in_place_during_its_overlap(db) {
+        // Amazon's rotation, followed through: the new secret given during the overlap keeps the
+        // connection syncing; one not given stops it with words that say what to do.
+        let app = TestApp::start_with_sandbox(db, fast(60), with_admin).await;
+        let token = app.api_token_lasting(365).await;
+        let id = connect_amazon(&app, &token).await;
+        let update = |secret: String| {
+            let (url, token) = (app.url(&format!("/api/v1/connections/{id}/credentials")), token.clone());
+            async move {
+                let response = api_client().put(url).bearer_auth(token).json(&json!({"client_secret": secret})).send().await.expect("PUT");
+                (response.status(), response.json::<Value>().await.expect("JSON"))
+            }
+        };
+        let both_clocks = |by: time::Duration| {
+            app.clock.advance(by);
+            app.sandbox.clock().advance(by);
+        };
+
+        // Rotated in Developer Central: the stored (previous) secret works for 7 days more.
+        let rotated = app.sandbox.rotate_amazon_client_secret();
+        both_clocks(time::Duration::days(6));
+        assert_eq!(sync(&app, &token, id, "orders").await[0]["status"], "succeeded");
+        let (status, body) = update("amzn1.oa2-cs.v1.mistyped".into()).await;
+        assert_eq!((status, body["ok"].as_bool()), (StatusCode::UNPROCESSABLE_ENTITY, Some(false)), "{body}");
+        let (status, body) = update(rotated.client_secret.clone()).await;
+        assert_eq!((status, body["ok"].as_bool()), (StatusCode::OK, Some(true)), "{body}");
+        both_clocks(time::Duration::days(2));
+        assert_eq!(sync(&app, &token, id, "orders").await[0]["status"], "succeeded", "the new secret, after the overlap");
+        assert_eq!(app.platforms(&token).await[0]["connections"][0]["status"], "connected");
+
+        // Rotated again, and not given to Javelin before the overlap ends.
+        let rotated = app.sandbox.rotate_amazon_client_secret();
+        both_clocks(time::Duration::days(7) + time::Duration::minutes(1));
+        let job = &sync(&app, &token, id, "orders").await[0];
+        assert_eq!(job["status"], "failed", "{job}");
+        let error = job["error"].as_str().expect("error");
+        assert!(error.contains("invalid_client") && error.contains("The client secret was rotated or has expired — update it"), "{error}");
+        let connection = &app.platforms(&token).await[0]["connections"][0];
+        assert_eq!((connection["status"].as_str(), connection["status_message"].as_str()), (Some("error"), Some(error)), "{connection}");
+        let tested: Value = api_client().post(app.url(&format!("/api/v1/connections/{id}/test"))).bearer_auth(&token).send().await.expect("POST").json().await.expect("JSON");
+        assert!(tested["ok"] == false && tested["message"].as_str().expect("message").contains("The client secret was rotated or has expired — update it"), "{tested}");
+        // Given now, the same connection is back.
+        let (status, body) = update(rotated.client_secret).await;
+        assert_eq!((status, body["ok"].as_bool()), (StatusCode::OK, Some(true)), "{body}");
+        assert_eq!(app.platforms(&token).await[0]["connections"][0]["status"], "connected");
+        assert_eq!(sync(&app, &token, id, "orders").await[0]["status"], "succeeded");
+    }
+
     async fn orders_of_the_last_two_minutes_come_with_the_next_sync(db) {
         let app = TestApp::start_with_sandbox(db, SandboxOptions { live: true, ..fast(60) }, with_admin).await;
         let token = app.api_token().await;

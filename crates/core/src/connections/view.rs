@@ -130,14 +130,19 @@ impl ConnectionView {
                 .map(|set_at| *set_at + CLIENT_SECRET_LIFETIME),
             Platform::Flipkart => None,
         };
+        // Past its expiry Amazon refuses the secret, whatever the last check said.
+        let (status, status_message) = match client_secret_expires_at {
+            Some(expiry) if expiry <= now => (ConnectionStatus::Error, secret_expired(expiry)),
+            _ => (connection.status, connection.status_message),
+        };
         Self {
             credentials_warning: client_secret_expires_at.and_then(|expiry| secret_warning(expiry, now)),
             credentials_updated_at,
             client_secret_expires_at,
             id: connection.id,
             platform,
-            status: connection.status,
-            status_message: connection.status_message,
+            status,
+            status_message,
             label: connection.label,
             region: connection.region,
             marketplace_id: connection.marketplace_id,
@@ -177,6 +182,16 @@ fn secret_warning(expiry: Timestamp, now: Timestamp) -> Option<String> {
         1 => format!("{advice} (1 day left)."),
         days => format!("{advice} ({days} days left)."),
     })
+}
+
+/// The status message of an Amazon connection whose client secret expired at `expiry`.
+fn secret_expired(expiry: Timestamp) -> String {
+    let set_on = (expiry - CLIENT_SECRET_LIFETIME).datetime().date();
+    format!(
+        "The client secret was rotated or has expired — update it: Amazon stops accepting a client secret 180 \
+         days after it is made, and the one stored here was set on {set_on}. Rotate it in Developer Central and \
+         put the new one in with Update credentials."
+    )
 }
 
 /// What the Connect Platforms page and `GET /api/v1/platforms` show of one platform.
