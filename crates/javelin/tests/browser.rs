@@ -449,6 +449,109 @@ async fn flipkart_with_and_without_api_keys_in_the_browser() {
     browser.close().await;
 }
 
+/// A client secret rotated in Amazon's Developer Central and not given to Javelin: the card turns
+/// to Connection Error; "Update credentials" refuses a mistyped secret without changing anything,
+/// then takes the new one in place.
+#[tokio::test]
+async fn a_rotated_client_secret_is_updated_from_the_card() {
+    let app = TestApp::start_with_admin(TestDatabase::sqlite().await).await;
+    let creds = sample(&app).amazon;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    browser.sign_in(&app).await;
+    browser.connect_amazon_manually(&creds).await;
+    let row = "[data-platform=amazon] .connection";
+    let badge = format!("{row} .badge");
+
+    // The card leads to Developer Central (the sandbox's), where the seller rotates the secret.
+    browser.open("Update credentials").await;
+    let console = c
+        .find(Locator::XPath(
+            "//details[@class='update-credentials']//a[normalize-space()='Developer Central']",
+        ))
+        .await
+        .expect("a link to Developer Central")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a link");
+    assert_eq!(
+        console,
+        format!("{}/amazon/sellingpartner/developerconsole", app.sandbox_base)
+    );
+    c.goto(&console).await.expect("Developer Central");
+    assert_eq!(browser.text("#client-secret").await, creds.client_secret);
+    browser.press("main", "Rotate secret").await;
+    let rotated = c
+        .wait()
+        .for_element(Locator::XPath(&format!(
+            "//code[@id='client-secret'][normalize-space()!='{}']",
+            creds.client_secret
+        )))
+        .await
+        .expect("a new secret")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(rotated, app.sandbox.amazon_client_secret());
+    c.goto(&app.url("/connections")).await.expect("back to Javelin");
+    app.sandbox.clock().advance(time::Duration::days(8));
+    // Past the minute in which a test result is reused.
+    app.clock.advance(time::Duration::minutes(2));
+    browser.press(row, "Test Connection").await;
+    assert!(
+        browser
+            .flash()
+            .await
+            .contains("The client secret was rotated or has expired — update it")
+    );
+    assert_eq!(browser.text(&badge).await, "Connection Error");
+
+    let tail = |secret: &str| format!("••••{}", &secret[secret.len() - 4..]);
+    browser.open("Update credentials").await;
+    let field = c
+        .find(Locator::Css("[id$=-client_secret][id^=u-]"))
+        .await
+        .expect("new client secret");
+    let placeholder = field.attr("placeholder").await.expect("placeholder");
+    assert_eq!(
+        placeholder,
+        Some(format!("now {}", tail(&creds.client_secret))),
+        "the stored one, masked"
+    );
+    assert_eq!(field.attr("type").await.expect("type").as_deref(), Some("password"));
+    field.send_keys("amzn1.oa2-cs.v1.mistyped").await.expect("type");
+    browser.press(row, "Test and save").await;
+    let refused = browser.flash().await;
+    assert!(
+        refused.starts_with("The new credentials were not saved:") && refused.ends_with("Nothing was changed."),
+        "{refused}"
+    );
+    assert_eq!(
+        browser.text(&badge).await,
+        "Connection Error",
+        "the status is unchanged"
+    );
+
+    browser.open("Update credentials").await;
+    browser.fill("[id$=-client_secret][id^=u-]", &rotated).await;
+    browser.snapshot("update-credentials").await;
+    browser.press(row, "Test and save").await;
+    let saved = browser.flash().await;
+    assert!(saved.starts_with("Credentials updated."), "{saved}");
+    assert_eq!(browser.text(&badge).await, "Connected");
+    let shown = browser.text(&format!("{row} .credentials")).await;
+    assert!(
+        shown.contains(&tail(&rotated)) && !shown.contains(&tail(&creds.client_secret)),
+        "{shown}"
+    );
+    assert!(
+        !c.source().await.expect("page").contains(&rotated),
+        "never shown back in full"
+    );
+    browser.close().await;
+}
+
 /// The SKUs the Inventory table shows, top to bottom, and which of them carry the low badge.
 async fn inventory_rows(browser: &Browser) -> (Vec<String>, Vec<String>) {
     let (mut skus, mut low) = (Vec::new(), Vec::new());

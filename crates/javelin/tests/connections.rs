@@ -87,7 +87,8 @@ javelin_storage::backend_tests! {
         app.login_admin().await;
         let creds = sample(&app).amazon;
         let back = app.consent(&app.start_oauth(&creds.client_secret).await, "authorize").await;
-        app.callback(&back).await;
+        let flash = app.callback(&back).await;
+        assert!(flash.starts_with("Connected to Amazon store"), "{flash}");
         let first = app.db.storage.list_connections().await.expect("list");
         assert_eq!(first.len(), 1);
         let set_at = |secrets: Vec<javelin_storage::StoredSecret>| {
@@ -99,7 +100,11 @@ javelin_storage::backend_tests! {
         app.clock.advance(time::Duration::hours(2));
         let back = app.consent(&app.start_oauth(&creds.client_secret).await, "authorize").await;
         let flash = app.callback(&back).await;
-        assert!(flash.contains("Connected to Amazon store"), "{flash}");
+        assert!(
+            flash.starts_with("Javelin Sandbox Store was connected already (the same seller and region): its connection now uses the new authorisation")
+                && flash.contains("Connected to Amazon store"),
+            "{flash}"
+        );
         let again = app.db.storage.list_connections().await.expect("list");
         assert_eq!(again.iter().map(|c| c.id).collect::<Vec<_>>(), [first[0].id], "the same connection, no second one");
         let after = set_at(app.db.storage.connection_secrets(first[0].id).await.expect("secrets"));
@@ -132,7 +137,7 @@ javelin_storage::backend_tests! {
         let consent = app.start_oauth(&secret).await;
         let back = app.consent(&consent, "authorize").await;
         app.clock.advance(time::Duration::minutes(10) - time::Duration::seconds(1));
-        assert!(app.callback(&back).await.starts_with("Connected"), "still in time");
+        assert!(app.callback(&back).await.contains("Connected to Amazon store"), "still in time");
 
         // Another user's: started by one user, answered in another user's session.
         let back = app.consent(&app.start_oauth(&secret).await, "authorize").await;
@@ -146,7 +151,7 @@ javelin_storage::backend_tests! {
         let flash = flash_of(&other.get(app.url("/connections")).send().await.expect("GET").text().await.expect("page"));
         assert!(flash.starts_with("Authorization failed:") && flash.contains("another user"), "{flash}");
         // Refused, the other user's callback spent nothing: the owner's own still connects.
-        assert!(app.callback(&back).await.starts_with("Connected to Amazon"));
+        assert!(app.callback(&back).await.contains("Connected to Amazon store"));
         assert!(app.callback(&back).await.contains("used already"), "and only once");
         // The first flow, the one in time and the owner's all connected the same seller: one
         // connection, updated by the later two.
@@ -170,7 +175,7 @@ javelin_storage::backend_tests! {
         // A code used twice fails at the token endpoint, and says so.
         let first = app.consent(&app.start_oauth(&secret).await, "authorize").await;
         let second = app.consent(&app.start_oauth(&secret).await, "authorize").await;
-        assert!(app.callback(&first).await.starts_with("Connected"));
+        assert!(app.callback(&first).await.contains("Connected to Amazon store"));
         let replayed_code = second.replace(&query(&second, "spapi_oauth_code").expect("code"), &query(&first, "spapi_oauth_code").expect("code"));
         let exchange = app.callback(&replayed_code).await;
         assert!(exchange.starts_with("Token exchange failed:") && exchange.contains("invalid_grant"), "{exchange}");
@@ -466,6 +471,10 @@ javelin_storage::backend_tests! {
         let now = app.clock.clock().now();
         assert_eq!((updated["id"].as_i64(), updated["status"].as_str()), (Some(id), Some("connected")));
         assert_eq!(updated["credentials_updated_at"], now.to_rfc3339());
+        // Each credential keeps its own date: only the client secret's moved.
+        assert_eq!(updated["credentials_set_at"]["client_secret"], now.to_rfc3339());
+        assert_eq!(updated["credentials_set_at"]["refresh_token"], before["credentials_set_at"]["refresh_token"]);
+        assert_ne!(updated["credentials_set_at"]["refresh_token"], now.to_rfc3339());
         assert_eq!(updated["client_secret_expires_at"], (now + time::Duration::days(180)).to_rfc3339());
         assert_eq!(updated.get("credentials_warning"), None);
         assert_eq!(app.db.storage.list_connections().await.expect("list").len(), 1, "no second connection");

@@ -21,7 +21,7 @@ use url::Url;
 pub use check::{TestResult, explain};
 pub use credentials::{CredentialStore, Reseal, ResealError};
 pub use input::{AmazonApp, AmazonManualInput, AmazonOAuthInput, FieldErrors, FlipkartInput, OAuthCallback};
-pub use oauth::{OAUTH_STATE_LIFETIME, OAuthError};
+pub use oauth::{OAUTH_STATE_LIFETIME, OAuthConnected, OAuthError};
 pub use update::CredentialsUpdate;
 use view::ShownCredentials;
 pub use view::{CLIENT_SECRET_LIFETIME, ConnectionView, PlatformCard, credential_label, mask};
@@ -96,6 +96,12 @@ impl Connections {
 
     pub fn redirect_uri(&self) -> &Url {
         &self.redirect_uri
+    }
+
+    /// Where an Amazon connection's client secret is rotated: its marketplace's Developer Central.
+    pub fn developer_central_url(&self, connection: &ConnectionView) -> Option<Url> {
+        let marketplace = javelin_marketplaces::amazon::marketplaces::find(connection.marketplace_id.as_deref()?)?;
+        self.connectors.amazon().developer_central_url(marketplace).ok()
     }
 
     /// Every platform with its connections and overall status, in display order.

@@ -19,6 +19,15 @@ use crate::vault::Sealed;
 /// How long a seller has to finish Amazon's consent page.
 pub const OAUTH_STATE_LIFETIME: time::Duration = time::Duration::minutes(10);
 
+/// What an OAuth callback produced: a new connection, or an existing one of the same seller and
+/// region given the new authorisation.
+#[derive(Debug, Clone)]
+pub struct OAuthConnected {
+    pub connection: ConnectionView,
+    pub test: TestResult,
+    pub reconnected: bool,
+}
+
 /// Why an OAuth callback did not produce a connection, in the guide's words plus detail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OAuthError {
@@ -125,16 +134,19 @@ impl Connections {
         binding: Option<&str>,
         received_at: Option<&str>,
         callback: &OAuthCallback,
-    ) -> Result<(ConnectionView, TestResult), OAuthError> {
+    ) -> Result<OAuthConnected, OAuthError> {
         let result = self.complete_unrecorded(binding, received_at, callback).await;
         match &result {
-            Ok((view, _)) => {
+            Ok(done) => {
+                let detail = done
+                    .reconnected
+                    .then(|| "reconnected: the existing connection's credentials were replaced".to_owned());
                 self.audit
                     .record(
                         actor,
                         AuditAction::OAuthCompleted,
-                        Some(connection_target(view.id)),
-                        None,
+                        Some(connection_target(done.connection.id)),
+                        detail,
                     )
                     .await;
             }
@@ -152,7 +164,7 @@ impl Connections {
         binding: Option<&str>,
         received_at: Option<&str>,
         callback: &OAuthCallback,
-    ) -> Result<(ConnectionView, TestResult), OAuthError> {
+    ) -> Result<OAuthConnected, OAuthError> {
         use OAuthError::{AuthorizationFailed, InvalidRedirectUri, TokenExchangeFailed};
 
         let state = callback.state.as_deref().filter(|state| !state.is_empty()).ok_or_else(|| {
@@ -282,22 +294,30 @@ impl Connections {
                 && c.selling_partner_id.as_deref() == Some(selling_partner_id)
                 && c.region.as_deref() == Some(pending.region.as_str())
         });
-        if let Some(existing) = existing {
-            return Ok(self.replace_and_check(existing, &stored_secrets).await?);
-        }
-        let new = NewConnection {
-            platform: Platform::Amazon.code(),
-            status: ConnectionStatus::Error,
-            status_message: "Not tested yet.",
-            label: "",
-            region: Some(&pending.region),
-            marketplace_id: Some(&pending.marketplace_id),
-            selling_partner_id: Some(selling_partner_id),
-            application_id: Some(&pending.application_id),
-            created_by: Some(pending.user_id),
-            now,
+        let reconnected = existing.is_some();
+        let (connection, test) = match existing {
+            Some(existing) => self.replace_and_check(existing, &stored_secrets).await?,
+            None => {
+                let new = NewConnection {
+                    platform: Platform::Amazon.code(),
+                    status: ConnectionStatus::Error,
+                    status_message: "Not tested yet.",
+                    label: "",
+                    region: Some(&pending.region),
+                    marketplace_id: Some(&pending.marketplace_id),
+                    selling_partner_id: Some(selling_partner_id),
+                    application_id: Some(&pending.application_id),
+                    created_by: Some(pending.user_id),
+                    now,
+                };
+                self.create_and_check(Platform::Amazon, &new, &stored_secrets).await?
+            }
         };
-        Ok(self.create_and_check(Platform::Amazon, &new, &stored_secrets).await?)
+        Ok(OAuthConnected {
+            connection,
+            test,
+            reconnected,
+        })
     }
 }
 

@@ -102,6 +102,9 @@ pub struct ConnectionView {
     pub last_tested_at: Option<Timestamp>,
     /// When any of its credentials was last given.
     pub credentials_updated_at: Timestamp,
+    /// When each credential was last given, by field.
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub credentials_set_at: BTreeMap<String, Timestamp>,
     /// Amazon: when its client secret stops working, 180 days after it was set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret_expires_at: Option<Timestamp>,
@@ -139,6 +142,7 @@ impl ConnectionView {
             credentials_warning: client_secret_expires_at.and_then(|expiry| secret_warning(expiry, now)),
             credentials_updated_at,
             client_secret_expires_at,
+            credentials_set_at: credentials.set_at,
             id: connection.id,
             platform,
             status,
@@ -263,6 +267,7 @@ mod tests {
             created_at: at,
             last_tested_at: None,
             credentials_updated_at: at,
+            credentials_set_at: BTreeMap::new(),
             client_secret_expires_at: None,
             credentials_warning: None,
         };

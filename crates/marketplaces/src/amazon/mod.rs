@@ -124,11 +124,7 @@ impl Amazon {
         draft: bool,
         redirect_uri: Option<&Url>,
     ) -> Result<Url, url::ParseError> {
-        let base = match &self.endpoints.consent_base {
-            Some(base) => base.as_str().to_owned(),
-            None => marketplace.seller_central_url.clone(),
-        };
-        let mut url = Url::parse(&join(&Url::parse(&base)?, "/apps/authorize/consent"))?;
+        let mut url = self.seller_central(marketplace, "/apps/authorize/consent")?;
         {
             let mut query = url.query_pairs_mut();
             query
@@ -142,6 +138,20 @@ impl Amazon {
             }
         }
         Ok(url)
+    }
+
+    /// Developer Central, where the developer rotates the application's client secret.
+    pub fn developer_central_url(&self, marketplace: &Marketplace) -> Result<Url, url::ParseError> {
+        self.seller_central(marketplace, "/sellingpartner/developerconsole")
+    }
+
+    /// A page of the marketplace's Seller Central (or of its stand-in).
+    fn seller_central(&self, marketplace: &Marketplace, path: &str) -> Result<Url, url::ParseError> {
+        let base = match &self.endpoints.consent_base {
+            Some(base) => base.clone(),
+            None => Url::parse(&marketplace.seller_central_url)?,
+        };
+        Url::parse(&join(&base, path))
     }
 
     /// Exchanges an authorisation code from the consent redirect for tokens.

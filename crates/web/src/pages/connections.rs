@@ -13,7 +13,7 @@ use axum_extra::extract::CookieJar;
 use javelin_core::ConnectionStatus;
 use javelin_core::connections::{
     AmazonManualInput, AmazonOAuthInput, ConnectError, ConnectionView, CredentialsUpdate, FieldErrors, FlipkartInput,
-    OAuthCallback, OAuthError, PlatformCard, TestResult, credential_label,
+    OAuthCallback, OAuthConnected, OAuthError, PlatformCard, TestResult, credential_label,
 };
 use javelin_marketplaces::amazon::{Marketplace, Region, marketplaces};
 use serde::Serialize;
@@ -75,11 +75,17 @@ pub(crate) struct ConnectionsPage {
     form: FormState,
     /// The sync panels of the connections that can sync.
     panels: Vec<SyncPanel>,
+    /// Amazon connections: where their client secret is rotated.
+    developer_central: BTreeMap<i64, String>,
 }
 
 impl ConnectionsPage {
     fn panel(&self, id: &i64) -> Option<&SyncPanel> {
         self.panels.iter().find(|panel| panel.id == *id)
+    }
+
+    fn developer_central(&self, id: &i64) -> Option<&str> {
+        self.developer_central.get(id).map(String::as_str)
     }
 
     /// How a stored credential is named on the page.
@@ -119,15 +125,20 @@ async fn render(
 ) -> Result<ConnectionsPage, PageError> {
     let cards = state.connections.cards().await?;
     let mut panels = Vec::new();
+    let mut developer_central = BTreeMap::new();
     for connection in cards.iter().flat_map(|card| &card.connections) {
         if connection.status != ConnectionStatus::Incomplete {
             panels.push(SyncPanel::load(state, connection.id).await?);
+        }
+        if let Some(url) = state.connections.developer_central_url(connection) {
+            developer_central.insert(connection.id, url.to_string());
         }
     }
     Ok(ConnectionsPage {
         layout: Layout::new(Section::Connections, identity, flash),
         cards,
         panels,
+        developer_central,
         marketplaces: marketplaces::all(),
         regions: Region::ALL,
         redirect_uri: state.connections.redirect_uri().to_string(),
@@ -359,6 +370,8 @@ pub(crate) async fn disconnect(
 struct CallbackBody {
     connection: ConnectionView,
     test: TestResult,
+    /// The same seller and region was connected already: that connection was updated.
+    reconnected: bool,
 }
 
 /// `GET /connections/amazon/oauth/callback`: where Amazon sends the seller back. Public in the
@@ -398,20 +411,51 @@ pub(crate) async fn oauth_callback(
         })
     ) {
         match result {
-            Ok((connection, test)) => (StatusCode::CREATED, Json(CallbackBody { connection, test })).into_response(),
+            Ok(OAuthConnected {
+                connection,
+                test,
+                reconnected,
+            }) => {
+                let status = if reconnected {
+                    StatusCode::OK
+                } else {
+                    StatusCode::CREATED
+                };
+                let body = CallbackBody {
+                    connection,
+                    test,
+                    reconnected,
+                };
+                (status, Json(body)).into_response()
+            }
             Err(OAuthError::Internal(detail)) => ApiError::internal(detail).into_response(),
             Err(err) => ApiError::new(StatusCode::BAD_REQUEST, err.to_string()).into_response(),
         }
     } else {
         let (kind, message) = match result {
-            Ok((_, test)) if test.ok => (FlashKind::Success, test.message),
-            Ok((_, test)) => (
-                FlashKind::Error,
-                format!(
-                    "The Amazon account was authorised and saved, but the connection test failed: {}",
-                    test.message
-                ),
-            ),
+            Ok(done) => {
+                let reconnected = if done.reconnected {
+                    format!(
+                        "{} was connected already (the same seller and region): its connection now uses the new \
+                         authorisation instead of a second one being added, and keeps its orders, sync history and \
+                         schedules. ",
+                        done.connection.display_name()
+                    )
+                } else {
+                    String::new()
+                };
+                if done.test.ok {
+                    (FlashKind::Success, format!("{reconnected}{}", done.test.message))
+                } else {
+                    (
+                        FlashKind::Error,
+                        format!(
+                            "{reconnected}The Amazon account was authorised and saved, but the connection test failed: {}",
+                            done.test.message
+                        ),
+                    )
+                }
+            }
             Err(OAuthError::Internal(detail)) => return PageError::Internal(detail).into_response(),
             Err(err) => (FlashKind::Error, err.to_string()),
         };
