@@ -20,7 +20,7 @@ use axum::routing::post;
 use serde::Deserialize;
 use url::Url;
 
-pub use amazon::{CLIENT_SECRET_LIFETIME, OrderState, Rotation, SimStock};
+pub use amazon::{AmazonReport, CLIENT_SECRET_LIFETIME, OrderState, Rotation, SimStock};
 pub use clock::Clock;
 pub use credentials::{AmazonCredentials, Credentials, FlipkartCredentials};
 pub use data::{ADJECTIVES, NOUNS};
@@ -37,8 +37,10 @@ pub struct SandboxOptions {
     pub draft_app: bool,
     /// Products in the seller's catalogue.
     pub products: usize,
-    /// Amazon orders placed over the last 30 days (half as many Flipkart orders).
+    /// Amazon orders placed over the last `days` days (half as many Flipkart orders).
     pub orders: usize,
+    /// How many days back the Amazon orders go.
+    pub days: u32,
     /// Whether new orders keep arriving (every few minutes, for three days), as in the demo.
     pub live: bool,
     /// How many times faster than Amazon's published limits the sandbox lets calls through.
@@ -47,6 +49,9 @@ pub struct SandboxOptions {
     pub fault_rate: f64,
     /// How long the Amazon app's previous client secret keeps working after a rotation.
     pub client_secret_overlap: time::Duration,
+    /// How long Amazon takes to build one report (divided by `time_scale`); a seller's reports
+    /// are built one after another.
+    pub report_processing: time::Duration,
 }
 
 impl Default for SandboxOptions {
@@ -60,10 +65,12 @@ impl Default for SandboxOptions {
             draft_app: true,
             products: 40,
             orders: 300,
+            days: 30,
             live: false,
             time_scale: 1.0,
             fault_rate: 0.0,
             client_secret_overlap: time::Duration::days(7),
+            report_processing: time::Duration::minutes(10),
         }
     }
 }
@@ -88,6 +95,11 @@ pub mod operation {
     pub const GET_ORDER: &str = "amazon:orders:getOrder";
     pub const GET_INVENTORY_SUMMARIES: &str = "amazon:fbaInventory:getInventorySummaries";
     pub const SEARCH_LISTINGS_ITEMS: &str = "amazon:listings:searchListingsItems";
+    pub const CREATE_REPORT: &str = "amazon:reports:createReport";
+    pub const GET_REPORT: &str = "amazon:reports:getReport";
+    pub const GET_REPORT_DOCUMENT: &str = "amazon:reports:getReportDocument";
+    /// Downloads of report documents from their presigned URLs (S3's part, not SP-API's).
+    pub const DOWNLOAD_REPORT_DOCUMENT: &str = "amazon:reports:download";
     pub const FLIPKART_TOKEN: &str = "flipkart:oauth:token";
     pub const FLIPKART_FILTER_SHIPMENTS: &str = "flipkart:shipments:filter";
     pub const FLIPKART_SHIPMENTS_BY_ID: &str = "flipkart:shipments:byId";
@@ -224,6 +236,7 @@ impl Sandbox {
                 "/_sandbox/amazon/rotate-client-secret",
                 post(amazon::rotate_client_secret),
             )
+            .route("/_sandbox/amazon/reports/fail-next", post(amazon::reports_fail_next))
             .with_state(self.clone())
     }
 

@@ -4,6 +4,7 @@ mod errors;
 mod inventory;
 pub mod marketplaces;
 mod orders;
+pub mod reports;
 
 use std::time::Duration;
 
@@ -101,6 +102,14 @@ pub struct ParticipationFlags {
 #[derive(Deserialize)]
 struct Payload<T> {
     payload: T,
+}
+
+/// One SP-API request: method, path on the regional host, query and JSON body.
+struct SpRequest<'a> {
+    method: reqwest::Method,
+    path: &'a str,
+    query: &'a [(&'a str, String)],
+    body: Option<&'a serde_json::Value>,
 }
 
 /// The Amazon client.
@@ -230,16 +239,34 @@ impl Amazon {
         session: &Session<'_>,
         operation: &Operation,
     ) -> Result<(String, Answer), MarketplaceError> {
-        let url = join(base, path);
+        let request = SpRequest {
+            method: reqwest::Method::GET,
+            path,
+            query,
+            body: None,
+        };
+        self.sp_call(base, &request, session, operation).await
+    }
+
+    /// An SP-API call of any method, with a JSON body when given; see [`Self::sp_get`].
+    async fn sp_call(
+        &self,
+        base: &Url,
+        call: &SpRequest<'_>,
+        session: &Session<'_>,
+        operation: &Operation,
+    ) -> Result<(String, Answer), MarketplaceError> {
+        let url = join(base, call.path);
         session.pace.ready(operation).await;
-        let response = self
+        let mut request = self
             .http
-            .get(&url)
-            .query(query)
-            .header("x-amz-access-token", session.access_token)
-            .send()
-            .await
-            .map_err(|err| unreachable(&url, &err))?;
+            .request(call.method.clone(), &url)
+            .query(call.query)
+            .header("x-amz-access-token", session.access_token);
+        if let Some(body) = call.body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|err| unreachable(&url, &err))?;
         let answer = crate::http::read(&url, response).await?;
         if let Some(rate) = answer.rate_limit {
             session.pace.rate_observed(operation, rate);

@@ -1,14 +1,18 @@
 //! Amazon: Login with Amazon's token endpoint, the Seller Central consent page, and SP-API
-//! (`getMarketplaceParticipations`; orders and stock in their own modules), with Amazon's token
-//! lifetimes, error shapes and rate limits.
+//! (`getMarketplaceParticipations`; orders, stock and reports in their own modules), with
+//! Amazon's token lifetimes, error shapes and rate limits.
 
 mod client_secret;
 mod orders;
+mod report_document;
+mod reports;
 mod stock;
 
 pub(crate) use client_secret::rotate_json as rotate_client_secret;
 pub use client_secret::{CLIENT_SECRET_LIFETIME, Rotation};
 pub use orders::OrderState;
+pub use reports::AmazonReport;
+pub(crate) use reports::fail_next as reports_fail_next;
 pub use stock::SimStock;
 
 use std::collections::{HashMap, HashSet};
@@ -60,6 +64,7 @@ pub(crate) struct AmazonState {
     pub(crate) faults: Faults,
     pub(crate) orders: Vec<orders::SimOrder>,
     pub(crate) stock: Vec<SimStock>,
+    pub(crate) reports: reports::Reports,
 }
 
 impl AmazonState {
@@ -79,12 +84,14 @@ impl AmazonState {
             orders: orders::generate(
                 options.seed,
                 options.orders,
+                options.days,
                 options.live,
                 start,
                 &SELLER_MARKETPLACES,
                 &catalogue,
             ),
             stock: stock::generate(options.seed, &SELLER_MARKETPLACES, &catalogue),
+            reports: reports::Reports::new(options),
         }
     }
 
@@ -175,6 +182,14 @@ pub(crate) fn router() -> Router<Sandbox> {
         .route("/orders/2026-01-01/orders/{order_id}", get(orders::get_order))
         .route("/fba/inventory/v1/summaries", get(stock::inventory_summaries))
         .route("/listings/2021-08-01/items/{seller_id}", get(stock::search_listings))
+        .route("/reports/2021-06-30/reports", post(reports::create_report))
+        .route("/reports/2021-06-30/reports/{report_id}", get(reports::get_report))
+        .route(
+            "/reports/2021-06-30/documents/{document_id}",
+            get(reports::get_report_document),
+        )
+        // Where report documents download from, as S3 would serve them: no SP-API auth.
+        .route("/_documents/{token}", get(reports::download))
 }
 
 struct ConsentError {
@@ -496,8 +511,7 @@ async fn marketplace_participations(State(sandbox): State<Sandbox>, headers: Hea
         .iter()
         .filter_map(|id| marketplaces::find(id))
         .map(|m| {
-            let domain = m.domain.trim_start_matches("www.");
-            let name = format!("{}{}", domain[..1].to_uppercase(), &domain[1..]);
+            let name = channel_name(m);
             json!({
                 "marketplace": {
                     "id": m.marketplace_id,
@@ -513,4 +527,15 @@ async fn marketplace_participations(State(sandbox): State<Sandbox>, headers: Hea
         })
         .collect();
     sp_api_response(StatusCode::OK, json!({"payload": payload}), Some(rate))
+}
+
+/// A marketplace's name as Amazon shows it: its domain with a capital first letter
+/// (`Amazon.co.uk`), also the reports' `sales-channel`.
+pub(crate) fn channel_name(marketplace: &marketplaces::Marketplace) -> String {
+    let domain = marketplace.domain.trim_start_matches("www.");
+    let mut chars = domain.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

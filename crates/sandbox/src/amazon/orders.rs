@@ -32,12 +32,12 @@ const TOKEN_LIFETIME: Duration = Duration::hours(24);
 
 #[derive(Clone, Debug)]
 pub(crate) struct SimItem {
-    id: String,
-    sku: String,
-    asin: String,
-    title: String,
-    quantity: u32,
-    unit_minor: i64,
+    pub(crate) id: String,
+    pub(crate) sku: String,
+    pub(crate) asin: String,
+    pub(crate) title: String,
+    pub(crate) quantity: u32,
+    pub(crate) unit_minor: i64,
 }
 
 /// An order of the sandbox seller.
@@ -45,14 +45,15 @@ pub(crate) struct SimItem {
 pub(crate) struct SimOrder {
     pub(crate) id: String,
     pub(crate) marketplace_id: String,
-    currency: String,
-    created: OffsetDateTime,
-    amazon_fulfils: bool,
-    items: Vec<SimItem>,
+    pub(crate) currency: String,
+    pub(crate) created: OffsetDateTime,
+    pub(crate) amazon_fulfils: bool,
+    pub(crate) items: Vec<SimItem>,
     /// When its status changed, to what, and how many units were shipped by then.
     timeline: Vec<(OffsetDateTime, &'static str, u32)>,
     ship_by: OffsetDateTime,
-    address: (&'static str, &'static str, &'static str, &'static str),
+    /// City, state or region, postal code, country.
+    pub(crate) address: (&'static str, &'static str, &'static str, &'static str),
     /// Rendered with a broken field, to test that one bad order does not stop a sync.
     pub(crate) corrupt: bool,
 }
@@ -63,6 +64,8 @@ pub struct OrderState {
     pub id: String,
     pub marketplace_id: String,
     pub status: &'static str,
+    /// When it was placed (`createdTime`, the reports' `purchase-date`).
+    pub created: OffsetDateTime,
     pub updated: OffsetDateTime,
     /// Item ids with their quantities.
     pub items: Vec<(String, u32)>,
@@ -161,7 +164,7 @@ impl SimOrder {
     }
 
     /// Its status, last change and units shipped at `now`; `None` before it was placed.
-    fn at(&self, now: OffsetDateTime) -> Option<(&'static str, OffsetDateTime, u32)> {
+    pub(crate) fn at(&self, now: OffsetDateTime) -> Option<(&'static str, OffsetDateTime, u32)> {
         self.timeline
             .iter()
             .rev()
@@ -175,9 +178,20 @@ impl SimOrder {
             id: self.id.clone(),
             marketplace_id: self.marketplace_id.clone(),
             status,
+            created: self.created,
             updated,
             items: self.items.iter().map(|i| (i.id.clone(), i.quantity)).collect(),
         })
+    }
+
+    /// Gives every item of `sku` this title from now on; how many items it renamed.
+    pub(crate) fn rename(&mut self, sku: &str, title: &str) -> usize {
+        let mut renamed = 0;
+        for item in self.items.iter_mut().filter(|item| item.sku == sku) {
+            title.clone_into(&mut item.title);
+            renamed += 1;
+        }
+        renamed
     }
 
     fn money(&self, minor: i64) -> Value {
@@ -232,7 +246,7 @@ impl SimOrder {
     }
 }
 
-fn format_time(at: OffsetDateTime) -> String {
+pub(crate) fn format_time(at: OffsetDateTime) -> String {
     // A UTC time within years 0..=9999 always formats.
     at.format(&Rfc3339).unwrap_or_default()
 }
@@ -241,11 +255,12 @@ fn parse_time(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &Rfc3339).ok()
 }
 
-/// The seller's orders: `count` spread over the 30 days before `start`, and, when `live`, one
-/// every two minutes over the three days after it (the demo's stream of new orders).
+/// The seller's orders: `count` spread over the `days` days before `start`, and, when `live`,
+/// one every two minutes over the three days after it (the demo's stream of new orders).
 pub(crate) fn generate(
     seed: u64,
     count: usize,
+    days: u32,
     live: bool,
     start: OffsetDateTime,
     marketplace_ids: &[&str],
@@ -253,7 +268,8 @@ pub(crate) fn generate(
 ) -> Vec<SimOrder> {
     let mut rng = rng(seed, "amazon orders");
     let markets: Vec<&Marketplace> = marketplace_ids.iter().filter_map(|id| marketplaces::find(id)).collect();
-    let window = Duration::days(30).whole_seconds();
+    // At least one second past the ten settling minutes below, so that the range is never empty.
+    let window = Duration::days(i64::from(days)).whole_seconds().max(601);
     let mut orders: Vec<SimOrder> = (0..count as u64)
         .map(|n| {
             // Placed at least ten minutes before the start, so that all are settled.
@@ -420,5 +436,49 @@ pub(crate) async fn get_order(State(sandbox): State<Sandbox>, headers: HeaderMap
             json!({"errors": [{"code": "NotFound", "message": "The order was not found.", "details": ""}]}),
             Some(rate),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn orders_spread_over_the_days_asked_for() {
+        let start = datetime!(2026-05-20 12:00 UTC);
+        let catalogue = crate::data::catalogue(0, 40);
+        let orders = generate(
+            0,
+            50_000,
+            90,
+            false,
+            start,
+            &super::super::SELLER_MARKETPLACES,
+            &catalogue,
+        );
+        assert_eq!(orders.len(), 50_000);
+        let oldest = orders.iter().map(|order| order.created).min().expect("orders");
+        let newest = orders.iter().map(|order| order.created).max().expect("orders");
+        assert!(
+            oldest >= start - Duration::days(90) && oldest < start - Duration::days(89),
+            "{oldest}"
+        );
+        assert!(newest <= start - Duration::minutes(10), "{newest}");
+        // Thirty days (the default) draws the same orders as before `days` existed.
+        let thirty = generate(0, 3, 30, false, start, &super::super::SELLER_MARKETPLACES, &catalogue);
+        let drawn: Vec<(&str, i64)> = thirty
+            .iter()
+            .map(|order| (order.id.as_str(), (start - order.created).whole_seconds()))
+            .collect();
+        // Taken from the generator as it was with its fixed 30 days.
+        assert_eq!(
+            drawn,
+            [
+                ("979-0000000-1758135", 404_739),
+                ("311-0000001-8902709", 1_368_358),
+                ("941-0000002-4439893", 170_362)
+            ]
+        );
     }
 }

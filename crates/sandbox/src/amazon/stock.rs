@@ -36,6 +36,15 @@ pub struct SimStock {
     product: Product,
 }
 
+impl SimStock {
+    /// Gives the product a new title from now on (its listings show it).
+    pub(crate) fn rename(&mut self, sku: &str, title: &str) {
+        if self.sku == sku {
+            title.clone_into(&mut self.product.title);
+        }
+    }
+}
+
 /// The stock of every product in every marketplace of the seller.
 pub(crate) fn generate(seed: u64, marketplace_ids: &[&str], catalogue: &[Product]) -> Vec<SimStock> {
     let mut rng = rng(seed, "amazon stock");
