@@ -177,9 +177,15 @@ pub struct SandboxData {
     /// values on every run.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Amazon orders placed over the last 30 days (Flipkart gets half as many).
+    /// Amazon orders placed over the last `--days` days (Flipkart gets half as many, over 30).
     #[arg(long, default_value_t = 300)]
     pub orders: usize,
+    /// How many days back the Amazon orders go (at most two years).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=730))]
+    pub days: u32,
+    /// How long Amazon takes to build one report, in minutes (divided by --time-scale).
+    #[arg(long, default_value_t = 10)]
+    pub report_minutes: u32,
     /// Let calls through this many times faster than Amazon's published rate limits (and say
     /// so in x-amzn-RateLimit-Limit).
     #[arg(long, default_value_t = 1.0)]
@@ -207,6 +213,8 @@ impl SandboxData {
             redirect_uris,
             draft_app,
             orders: self.orders,
+            days: self.days,
+            report_processing: time::Duration::minutes(i64::from(self.report_minutes)),
             live,
             time_scale: self.time_scale,
             fault_rate: self.fault_rate,

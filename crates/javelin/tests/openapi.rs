@@ -376,6 +376,12 @@ javelin_storage::backend_tests! {
         assert_eq!(api.get(&token, "/api/v1/sync-jobs/999999").await.0, 404);
         let (_, jobs) = api.get(&token, &format!("/api/v1/connections/{amazon}/sync-jobs")).await;
         filled(&jobs, &[""]);
+        // A history import is queued (Amazon's reports take minutes; it is not waited for).
+        let import = format!("/api/v1/connections/{amazon}/import");
+        let today = app.clock.clock().now().datetime().date().to_string();
+        let (status, body) = api.call(auth, post.clone(), &import, Some(json!({"from": today}))).await;
+        assert_eq!((status, body["job_id"].is_i64()), (202, true), "{body}");
+        assert_eq!(api.call(auth, post.clone(), &import, Some(json!({"from": "2001-01-01"}))).await.0, 422);
         let schedule = format!("/api/v1/connections/{amazon}/schedule");
         assert_eq!(api.get(&token, &schedule).await.0, 200);
         let wanted = json!({"orders": {"interval_minutes": 30, "enabled": true}, "inventory": {"interval_minutes": 60, "enabled": false}});

@@ -227,8 +227,9 @@ const POSTGRES_ITEMS: &str = "(SELECT json_agg(json_build_array(external_id, sku
 impl Transaction {
     /// Stores a page of one connection's orders. New orders are inserted; orders the
     /// marketplace changed since they were stored are replaced, items included; an older or
-    /// equal state changes nothing. Each new order and each change of status is recorded in
-    /// the order's history.
+    /// equal state changes nothing. A ship-by time the newer state lacks (Amazon's reports have
+    /// none) stays as it was. Each new order and each change of status is recorded in the
+    /// order's history.
     pub async fn upsert_orders(
         &mut self,
         connection_id: i64,
@@ -404,7 +405,8 @@ impl Transaction {
                 " ON CONFLICT (connection_id, external_id) DO UPDATE SET marketplace_id = excluded.marketplace_id,
                      status = excluded.status, platform_status = excluded.platform_status,
                      fulfillment_channel = excluded.fulfillment_channel, purchased_at = excluded.purchased_at,
-                     remote_updated_at = excluded.remote_updated_at, ship_by_at = excluded.ship_by_at,
+                     remote_updated_at = excluded.remote_updated_at,
+                     ship_by_at = COALESCE(excluded.ship_by_at, orders.ship_by_at),
                      total_minor = excluded.total_minor, total_currency = excluded.total_currency,
                      item_count = excluded.item_count, ship_city = excluded.ship_city,
                      ship_region = excluded.ship_region, ship_postal_code = excluded.ship_postal_code,

@@ -14,15 +14,19 @@ use crate::{Result, Storage, StorageError, Timestamp, Transaction};
 pub enum SyncKind {
     Orders,
     Inventory,
+    /// An Amazon account's order history, imported through reports; never scheduled.
+    History,
 }
 
 impl SyncKind {
+    /// The kinds that run on a schedule and that "Sync now" starts.
     pub const ALL: [SyncKind; 2] = [SyncKind::Orders, SyncKind::Inventory];
 
     pub fn code(self) -> &'static str {
         match self {
             Self::Orders => "orders",
             Self::Inventory => "inventory",
+            Self::History => "history",
         }
     }
 }
@@ -105,17 +109,30 @@ impl Storage {
         origin: JobOrigin,
         now: Timestamp,
     ) -> Result<(SyncJob, bool)> {
+        self.enqueue_job_from(connection_id, kind, origin, None, now).await
+    }
+
+    /// [`Self::enqueue_job`], the new job starting at `cursor` (the runner's own format).
+    pub async fn enqueue_job_from(
+        &self,
+        connection_id: i64,
+        kind: SyncKind,
+        origin: JobOrigin,
+        cursor: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(SyncJob, bool)> {
         // A race with a job that finishes right now can leave neither to return: try again.
         for _ in 0..3 {
             let inserted: Result<SyncJob> = with_pool!(self, |pool| {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "INSERT INTO sync_jobs (connection_id, kind, state, origin, run_at, created_at)
-                     VALUES ($1, $2, 'queued', $3, $4, $4) RETURNING {JOB_COLUMNS}"
+                    "INSERT INTO sync_jobs (connection_id, kind, state, origin, run_at, created_at, cursor)
+                     VALUES ($1, $2, 'queued', $3, $4, $4, $5) RETURNING {JOB_COLUMNS}"
                 )))
                 .bind(connection_id)
                 .bind(kind)
                 .bind(origin)
                 .bind(now)
+                .bind(cursor)
                 .fetch_one(pool)
                 .await
                 .map_err(StorageError::conflict_on("active sync job"))

@@ -105,6 +105,13 @@ javelin_storage::backend_tests! {
         let history: Vec<String> = db.storage.order_status_changes(stored.id).await.expect("history").into_iter().map(|c| c.status).collect();
         assert_eq!(history, ["unshipped", "shipped"]);
 
+        // A newer state without a ship-by time (Amazon's reports have none) keeps the one stored.
+        let mut from_report = order("111-1", OrderStatus::Delivered, 0, 25, &[("a", 1)]);
+        from_report.ship_by = None;
+        assert_eq!(upsert(&db.storage, id, &[from_report]).await.updated, 1);
+        let stored = db.storage.find_order(id, "111-1").await.expect("find").expect("stored");
+        assert_eq!((stored.status, stored.ship_by_at), (OrderStatus::Delivered, Some(Timestamp::from_datetime(at(2880)))));
+
         // A change of items alone is an update without a new history entry.
         let more = order("111-3", OrderStatus::Shipped, 1, 31, &[("d", 4)]);
         assert_eq!(upsert(&db.storage, id, &[more]).await.updated, 1);

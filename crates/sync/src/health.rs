@@ -12,6 +12,8 @@ pub struct Health {
     pub kinds: Vec<KindHealth>,
     /// The marketplaces of the account, each with its switch.
     pub marketplaces: Vec<ConnectionMarketplace>,
+    /// The history import under way, or the last one.
+    pub history: Option<SyncJob>,
 }
 
 #[derive(Clone, Debug)]
@@ -29,6 +31,10 @@ impl Health {
     /// Whether a job is queued or running, so the page keeps watching.
     pub fn is_busy(&self) -> bool {
         self.kinds.iter().any(|kind| kind.active.is_some())
+            || self
+                .history
+                .as_ref()
+                .is_some_and(|job| matches!(job.state, JobState::Queued | JobState::Running))
     }
 }
 
@@ -63,9 +69,14 @@ impl Sync {
                 }
             })
             .collect();
+        let history = match storage.active_job(connection_id, SyncKind::History).await? {
+            Some(job) => Some(job),
+            None => recent.iter().find(|job| job.kind == SyncKind::History).cloned(),
+        };
         Ok(Health {
             kinds,
             marketplaces: storage.connection_marketplaces(connection_id).await?,
+            history,
         })
     }
 }

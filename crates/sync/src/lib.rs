@@ -59,6 +59,8 @@ pub struct SyncSettings {
     /// Default intervals of new connections' schedules, in minutes.
     pub orders_every: i64,
     pub inventory_every: i64,
+    /// How often a history import asks Amazon whether a report is ready.
+    pub report_poll: Duration,
 }
 
 impl Default for SyncSettings {
@@ -74,6 +76,8 @@ impl Default for SyncSettings {
             history: time::Duration::days(30),
             orders_every: 15,
             inventory_every: 60,
+            // Amazon's reports take minutes; getReport allows 2 calls a second.
+            report_poll: Duration::from_secs(30),
         }
     }
 }

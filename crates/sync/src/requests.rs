@@ -22,6 +22,10 @@ pub enum StartError {
     BadDate,
     #[error("Keep at least one marketplace switched on, or disconnect the account.")]
     NoMarketplace,
+    #[error(
+        "History is imported through Amazon's order reports; a Flipkart account reads older orders with \"Read orders from a date\"."
+    )]
+    NotAmazon,
     #[error(transparent)]
     Forbidden(#[from] Forbidden),
     #[error(transparent)]
@@ -151,6 +155,36 @@ impl Sync {
         let detail = format!("orders sync from {}", from.to_rfc3339());
         self.record_start(actor, &job, Some(detail)).await;
         Ok(job)
+    }
+
+    /// Imports an Amazon account's orders placed since the start of `from` (a UTC date,
+    /// `YYYY-MM-DD`, at most two years back) through Amazon's order reports, 30 days a report.
+    /// An import under way keeps going; it is returned instead, with `false`.
+    pub async fn import_history(
+        &self,
+        actor: &Actor,
+        connection_id: i64,
+        from: &str,
+    ) -> Result<(SyncJob, bool), StartError> {
+        actor.require(Permission::ManageSchedules)?;
+        let inner = &*self.inner;
+        let now = inner.clock.now();
+        let from = parse_from(from, now).ok_or(StartError::BadDate)?;
+        if self.usable(connection_id).await? != Platform::Amazon {
+            return Err(StartError::NotAmazon);
+        }
+        let plan = crate::runner::Plan::new(from, now).to_cursor();
+        let (job, new) = inner
+            .storage
+            .enqueue_job_from(connection_id, SyncKind::History, JobOrigin::Seller, Some(&plan), now)
+            .await?;
+        if new {
+            inner.queued.notify_waiters();
+            inner.emit(&job);
+            let detail = format!("history import from {}", from.to_rfc3339());
+            self.record_start(actor, &job, Some(detail)).await;
+        }
+        Ok((job, new))
     }
 
     /// The platform of a connection that can sync.

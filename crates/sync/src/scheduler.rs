@@ -68,16 +68,17 @@ impl Sync {
     pub async fn schedules(&self, connection_id: i64) -> Result<Vec<Schedule>, StorageError> {
         let inner = &*self.inner;
         let stored = inner.storage.schedules(connection_id).await?;
-        Ok(SyncKind::ALL
+        let defaults = [
+            (SyncKind::Orders, inner.settings.orders_every),
+            (SyncKind::Inventory, inner.settings.inventory_every),
+        ];
+        Ok(defaults
             .into_iter()
-            .map(|kind| {
+            .map(|(kind, interval_minutes)| {
                 stored.iter().find(|s| s.kind == kind).cloned().unwrap_or(Schedule {
                     connection_id,
                     kind,
-                    interval_minutes: match kind {
-                        SyncKind::Orders => inner.settings.orders_every,
-                        SyncKind::Inventory => inner.settings.inventory_every,
-                    },
+                    interval_minutes,
                     enabled: true,
                     next_run_at: inner.clock.now(),
                 })

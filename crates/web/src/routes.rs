@@ -142,6 +142,12 @@ fn page_routes() -> Vec<Route> {
             sync::read_from,
         ),
         route(
+            Admin(ManageSchedules),
+            M::POST,
+            "/connections/{id}/import",
+            sync::import_history,
+        ),
+        route(
             Admin(ManageConnections),
             M::POST,
             "/connections/{id}/marketplaces",
@@ -202,6 +208,12 @@ fn api_routes() -> Vec<Route> {
             api::delete_connection,
         ),
         route(SignedIn, M::POST, "/connections/{id}/sync", api::sync::start),
+        route(
+            Admin(ManageSchedules),
+            M::POST,
+            "/connections/{id}/import",
+            api::sync::import,
+        ),
         route(SignedIn, M::GET, "/connections/{id}/sync-jobs", api::sync::jobs),
         route(SignedIn, M::GET, "/connections/{id}/schedule", api::sync::schedule),
         route(

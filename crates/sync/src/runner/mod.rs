@@ -1,11 +1,18 @@
 //! Running one job: its connection's streams read page by page at the marketplace's pace, each
 //! page stored in one transaction with the job's progress and where it resumes (and, with a
 //! stream's last page, the stream's watermark or the removal of stock no longer reported).
+//! History imports through Amazon's reports are in [`history`].
+
+mod history;
+
+pub(crate) use history::Plan;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use javelin_core::connections::explain;
+use javelin_marketplaces::amazon::Amazon;
+use javelin_marketplaces::amazon::reports::{Report, ReportDocument};
 use javelin_marketplaces::{
     Account, Connector, Credential, MarketplaceError, Operation, OrdersPage, Pace, Platform, Session, Skipped,
     StockPage, StockScope,
@@ -89,13 +96,16 @@ struct JobPace<'a> {
 
 impl JobPace<'_> {
     async fn note(&self, text: &str) {
-        if let Err(err) = self
+        match self
             .inner
             .storage
             .set_job_note(self.job.id, &self.inner.owner, text)
             .await
         {
-            tracing::warn!(error = %err, "cannot note a job's progress");
+            // Whoever watches the job sees the note.
+            Ok(true) => self.inner.emit(self.job),
+            Ok(false) => {}
+            Err(err) => tracing::warn!(error = %err, "cannot note a job's progress"),
         }
     }
 
@@ -145,21 +155,47 @@ enum Request<'a> {
         stream: &'a str,
         page: Option<&'a str>,
     },
+    /// Amazon's Reports API, for history imports.
+    CreateReport {
+        report_type: &'a str,
+        start: Timestamp,
+        end: Timestamp,
+    },
+    GetReport(&'a str),
+    GetReportDocument(&'a str),
 }
 
 enum Answer {
     Orders(OrdersPage),
     Stock(StockPage),
+    ReportId(String),
+    Report(Report),
+    Document(ReportDocument),
 }
 
 impl Request<'_> {
-    async fn send(&self, connector: &dyn Connector, session: &Session<'_>) -> Result<Answer, MarketplaceError> {
+    async fn send(
+        &self,
+        connector: &dyn Connector,
+        amazon: &Amazon,
+        session: &Session<'_>,
+    ) -> Result<Answer, MarketplaceError> {
         match *self {
             Self::Orders { stream, since, page } => connector
                 .orders_page(session, stream, since.datetime(), page)
                 .await
                 .map(Answer::Orders),
             Self::Stock { stream, page } => connector.stock_page(session, stream, page).await.map(Answer::Stock),
+            Self::CreateReport {
+                report_type,
+                start,
+                end,
+            } => amazon
+                .create_report(session, report_type, start.datetime(), end.datetime())
+                .await
+                .map(Answer::ReportId),
+            Self::GetReport(id) => amazon.get_report(session, id).await.map(Answer::Report),
+            Self::GetReportDocument(id) => amazon.get_report_document(session, id).await.map(Answer::Document),
         }
     }
 }
@@ -242,6 +278,7 @@ pub(crate) async fn run(inner: &Inner, job: &SyncJob, stop: &CancellationToken) 
     let result = match job.kind {
         SyncKind::Orders => run.orders().await,
         SyncKind::Inventory => run.stock().await,
+        SyncKind::History => run.history().await,
     };
     match result {
         Ok(()) => Outcome::Succeeded {
@@ -287,7 +324,7 @@ impl Run<'_> {
             };
             let result = tokio::select! {
                 _ = self.stop.cancelled() => return Err(Failure::Stopped),
-                result = request.send(self.connector, &session) => result,
+                result = request.send(self.connector, self.inner.connectors.amazon(), &session) => result,
             };
             let err = match result {
                 Ok(answer) => return Ok(answer),
@@ -355,7 +392,7 @@ impl Run<'_> {
 
     /// Stores a page in one transaction with the job's progress and where it resumes, if the
     /// job is still this worker's; `last` adds what ends the stream.
-    async fn commit(&self, next: &Place, write: Write<'_>) -> Result<(), Failure> {
+    async fn commit(&self, next: &impl Serialize, write: Write<'_>) -> Result<(), Failure> {
         let storage = &self.inner.storage;
         let connection = self.job.connection_id;
         let now = self.inner.clock.now();
@@ -450,7 +487,7 @@ impl Run<'_> {
             };
             let page = match self.call(&request).await {
                 Ok(Answer::Orders(page)) => Ok(page),
-                Ok(Answer::Stock(_)) => unreachable!("an orders request is answered with orders"),
+                Ok(_) => unreachable!("an orders request is answered with orders"),
                 Err(failure) => Err(failure),
             };
             let page = match page {
@@ -506,7 +543,7 @@ impl Run<'_> {
             };
             let page = match self.call(&request).await {
                 Ok(Answer::Stock(page)) => Ok(page),
-                Ok(Answer::Orders(_)) => unreachable!("a stock request is answered with stock"),
+                Ok(_) => unreachable!("a stock request is answered with stock"),
                 Err(failure) => Err(failure),
             };
             let page = match page {

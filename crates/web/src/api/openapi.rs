@@ -33,6 +33,7 @@ use crate::routes::{API_PREFIX, Access, route_table};
         super::update_credentials,
         super::delete_connection,
         super::sync::start,
+        super::sync::import,
         super::sync::jobs,
         super::sync::schedule,
         super::sync::set_schedule,

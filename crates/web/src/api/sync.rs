@@ -108,7 +108,7 @@ impl From<StartError> for ApiError {
     fn from(err: StartError) -> Self {
         match err {
             StartError::NoSuchConnection => ApiError::no_such_connection(),
-            StartError::Incomplete(_) | StartError::BadDate | StartError::NoMarketplace => {
+            StartError::Incomplete(_) | StartError::BadDate | StartError::NoMarketplace | StartError::NotAmazon => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, err.to_string())
             }
             StartError::Forbidden(forbidden) => forbidden.into(),
@@ -160,6 +160,38 @@ pub(crate) async fn start(
         job_ids,
     };
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct ImportRequest {
+    /// Import the orders placed since this date (`YYYY-MM-DD`, UTC, at most two years back).
+    #[schema(format = Date)]
+    from: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ImportQueued)]
+struct ImportQueued {
+    job_id: i64,
+}
+
+/// `POST /api/v1/connections/{id}/import` with `{"from": "YYYY-MM-DD"}` → 202: an Amazon
+/// account's order history through Amazon's order reports (an import under way is returned).
+#[utoipa::path(post, path = "/connections/{id}/import", tag = "sync", operation_id = "import_history",
+    params(ConnectionId), request_body = ImportRequest, responses(
+    (status = 202, description = "Queued (or already under way): the import's job.", body = ImportQueued),
+    (status = 404, description = "No such connection.", body = ApiErrorBody),
+    (status = 422, description = "A wrong `from`, a Flipkart account, or one that cannot sync yet.", body = ApiErrorBody),
+))]
+pub(crate) async fn import(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    ConnectionId(id, _): ConnectionId<ApiError>,
+    body: Result<Json<ImportRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(request) = body?;
+    let (job, _) = state.sync.import_history(&actor, id, &request.from).await?;
+    Ok((StatusCode::ACCEPTED, Json(ImportQueued { job_id: job.id })).into_response())
 }
 
 /// `GET /api/v1/sync-jobs/{job_id}`.

@@ -64,6 +64,7 @@ pub(crate) fn kind_label(kind: &SyncKind) -> &'static str {
     match kind {
         SyncKind::Orders => "Orders",
         SyncKind::Inventory => "Inventory",
+        SyncKind::History => "History import",
     }
 }
 
@@ -86,6 +87,10 @@ pub(crate) fn progress(job: &SyncJob) -> String {
             job.pages, job.fetched, job.created, job.updated
         ),
         SyncKind::Inventory => format!("Page {} · {} stock levels read", job.pages, job.fetched),
+        SyncKind::History => format!(
+            "{} orders read from Amazon's reports · {} new · {} updated",
+            job.fetched, job.created, job.updated
+        ),
     };
     if job.skipped > 0 {
         text.push_str(&format!(" · {} skipped", job.skipped));
@@ -185,8 +190,8 @@ async fn sync_all(
                 started(&[kind]).trim_end_matches('.'),
                 if n == 1 { "" } else { "s" },
                 match kind {
-                    SyncKind::Orders => "orders",
                     SyncKind::Inventory => "stock levels",
+                    SyncKind::Orders | SyncKind::History => "orders",
                 }
             ),
         ),
@@ -344,6 +349,37 @@ pub(crate) struct ReadFromForm {
 }
 
 /// `POST /connections/{id}/read-from`: read every order updated since a date again.
+#[derive(Deserialize)]
+pub(crate) struct ImportForm {
+    from: String,
+}
+
+/// `POST /connections/{id}/import`: "Import history from" on an Amazon connection's card.
+pub(crate) async fn import_history(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    ConnectionId(id, _): ConnectionId,
+    jar: CookieJar,
+    Form(form): Form<ImportForm>,
+) -> Result<Response, PageError> {
+    let (kind, message) = match state.sync.import_history(&actor, id, &form.from).await {
+        Ok((_, false)) => (
+            FlashKind::Success,
+            "A history import is already under way for this account; its progress is on the card.".to_owned(),
+        ),
+        Ok((_, true)) => (
+            FlashKind::Success,
+            format!(
+                "History import started: Amazon prepares a report per 30 days of orders since {}, which takes \
+                 minutes to an hour; the orders appear as each report arrives.",
+                form.from.trim()
+            ),
+        ),
+        Err(err) => (FlashKind::Error, start_error(err)?),
+    };
+    Ok(flash::redirect(&state, jar, kind, &message, "/connections"))
+}
+
 pub(crate) async fn read_from(
     State(state): State<AppState>,
     Acting(actor): Acting,

@@ -1,0 +1,288 @@
+//! An Amazon account's order history through the all-orders reports: one report per 30-day
+//! window (Amazon's limit), all requested at once so that they queue at Amazon together, then
+//! each awaited, downloaded and stored as it streams in, through the same upsert as sync (the
+//! newer state of an order wins, whichever source brought it). The plan of windows, with each
+//! one's report and progress, is the job's cursor: a job taken over by another worker carries
+//! on where it stood.
+
+use std::time::Duration;
+
+use javelin_marketplaces::amazon::reports::{self, DownloadError, ProcessingStatus};
+use javelin_model::Order;
+use javelin_storage::{PageProgress, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use super::{Answer, Failure, Request, Run, Write, progress_of, split};
+
+/// Downloads whose link expired, or that broke off, before a window is given up.
+const DOWNLOAD_TRIES: usize = 3;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Stage {
+    #[default]
+    Waiting,
+    Requested,
+    Downloading,
+    Stored,
+    /// Amazon had no orders for the window.
+    Empty,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Window {
+    start: Timestamp,
+    end: Timestamp,
+    #[serde(default)]
+    report_id: Option<String>,
+    #[serde(default)]
+    stage: Stage,
+    /// Orders of the window stored so far.
+    #[serde(default)]
+    stored: u64,
+}
+
+/// What a history job imports, and how far it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Plan {
+    windows: Vec<Window>,
+}
+
+impl Plan {
+    /// Windows of at most 30 days from `from` to `to`, newest first: recent history matters most.
+    pub(crate) fn new(from: Timestamp, to: Timestamp) -> Self {
+        let mut windows = Vec::new();
+        let mut end = to;
+        while end > from {
+            // Both ends count: an order on a boundary comes in two windows, and is stored once.
+            let start = (end - reports::MAX_WINDOW).max(from);
+            windows.push(Window {
+                start,
+                end,
+                report_id: None,
+                stage: Stage::Waiting,
+                stored: 0,
+            });
+            end = start;
+        }
+        Self { windows }
+    }
+
+    pub(crate) fn to_cursor(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+fn day(at: Timestamp) -> String {
+    at.datetime().date().to_string()
+}
+
+impl Run<'_> {
+    pub(super) async fn history(&mut self) -> Result<(), Failure> {
+        let plan = self
+            .job
+            .cursor
+            .as_deref()
+            .and_then(|cursor| serde_json::from_str::<Plan>(cursor).ok());
+        let Some(mut plan) = plan else {
+            return Err(Failure::Failed {
+                message: "This history import lost its plan; start it again from the connection's card.".into(),
+                credentials: false,
+            });
+        };
+        let count = plan.windows.len();
+        // Every report first: Amazon works through one seller's reports one after another.
+        for at in 0..count {
+            if plan.windows[at].stage != Stage::Waiting {
+                continue;
+            }
+            let window = &plan.windows[at];
+            let request = Request::CreateReport {
+                report_type: reports::ALL_ORDERS_BY_ORDER_DATE,
+                start: window.start,
+                end: window.end,
+            };
+            let Answer::ReportId(id) = self.call(&request).await? else {
+                unreachable!("createReport is answered with a report id")
+            };
+            plan.windows[at].report_id = Some(id);
+            plan.windows[at].stage = Stage::Requested;
+            self.save(&plan).await?;
+        }
+        for at in 0..count {
+            if matches!(plan.windows[at].stage, Stage::Stored | Stage::Empty) {
+                continue;
+            }
+            let label = format!(
+                "Window {} of {count} ({} to {})",
+                at + 1,
+                day(plan.windows[at].start),
+                day(plan.windows[at].end)
+            );
+            let Some(report_id) = plan.windows[at].report_id.clone() else {
+                continue;
+            };
+            let Some(document_id) = self.await_report(&report_id, &label).await? else {
+                plan.windows[at].stage = Stage::Empty;
+                self.save(&plan).await?;
+                continue;
+            };
+            plan.windows[at].stage = Stage::Downloading;
+            self.download(&mut plan, at, &document_id, &label).await?;
+            plan.windows[at].stage = Stage::Stored;
+            self.save(&plan).await?;
+        }
+        Ok(())
+    }
+
+    /// Asks about a report until Amazon is done with it: its document, or `None` when the
+    /// window had no orders.
+    async fn await_report(&mut self, report_id: &str, label: &str) -> Result<Option<String>, Failure> {
+        loop {
+            let Answer::Report(report) = self.call(&Request::GetReport(report_id)).await? else {
+                unreachable!("getReport is answered with a report")
+            };
+            let waiting = match report.processing_status {
+                ProcessingStatus::Done => {
+                    return match report.report_document_id {
+                        Some(id) => Ok(Some(id)),
+                        None => Err(Failure::Failed {
+                            message: format!("{label}: Amazon finished the report but gave no document."),
+                            credentials: false,
+                        }),
+                    };
+                }
+                ProcessingStatus::Cancelled => return Ok(None),
+                ProcessingStatus::Fatal => {
+                    return Err(Failure::Failed {
+                        message: format!(
+                            "{label}: Amazon could not make the report (FATAL). This happens on Amazon's side; \
+                             start the import again later."
+                        ),
+                        credentials: false,
+                    });
+                }
+                ProcessingStatus::InQueue => "waiting in Amazon's queue",
+                ProcessingStatus::InProgress => "Amazon is preparing the report",
+            };
+            self.pace.note(&format!("{label}: {waiting}.")).await;
+            self.pause(self.inner.settings.report_poll).await?;
+        }
+    }
+
+    /// Downloads a window's document and stores its orders as they arrive; a link that expired
+    /// or a download that broke off is asked for again.
+    async fn download(&mut self, plan: &mut Plan, at: usize, document_id: &str, label: &str) -> Result<(), Failure> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let Answer::Document(document) = self.call(&Request::GetReportDocument(document_id)).await? else {
+                unreachable!("getReportDocument is answered with a document")
+            };
+            self.pace.note(&format!("{label}: downloading.")).await;
+            let failed = match self.store_document(plan, at, &document, label).await {
+                Ok(()) => return Ok(()),
+                Err(Err(failure)) => return Err(failure),
+                Err(Ok(failed)) => failed,
+            };
+            if tries >= DOWNLOAD_TRIES
+                || !matches!(
+                    failed,
+                    DownloadError::Expired(_) | DownloadError::Document(reports::DocumentError::Truncated(_))
+                )
+            {
+                return Err(Failure::Failed {
+                    message: format!("{label}: the report could not be read: {failed}."),
+                    credentials: false,
+                });
+            }
+            tracing::info!(job = self.job.id, error = %failed, "report download failed; asking for a new link");
+        }
+    }
+
+    /// Reads one download to its end. The outer error stops the job; the inner one is the
+    /// download's, which another link may cure.
+    async fn store_document(
+        &mut self,
+        plan: &mut Plan,
+        at: usize,
+        document: &reports::ReportDocument,
+        label: &str,
+    ) -> Result<(), Result<DownloadError, Failure>> {
+        let amazon = self.inner.connectors.amazon();
+        let mut download = amazon.download_orders(document).await.map_err(Ok)?;
+        plan.windows[at].stored = 0;
+        loop {
+            let batch = tokio::select! {
+                _ = self.stop.cancelled() => return Err(Err(Failure::Stopped)),
+                batch = download.next_orders() => batch.map_err(Ok)?,
+            };
+            let Some(batch) = batch else {
+                return Ok(());
+            };
+            let (orders, skipped) = split(batch);
+            // A report covers the whole region: the marketplaces this connection syncs stay.
+            let synced = &self.account.marketplace_ids;
+            let orders: Vec<Order> = orders
+                .into_iter()
+                .filter(|order| {
+                    synced.is_empty() || order.marketplace_id.as_ref().is_some_and(|id| synced.contains(id))
+                })
+                .collect();
+            plan.windows[at].stored += orders.len() as u64;
+            let write = Write::Orders {
+                orders: &orders,
+                watermark: None,
+                progress: progress_of(orders.len(), &skipped),
+            };
+            self.commit(plan, write).await.map_err(Err)?;
+            let stored = plan.windows[at].stored;
+            self.pace
+                .note(&format!("{label}: downloading, {stored} orders stored."))
+                .await;
+        }
+    }
+
+    /// Records the plan as the job's cursor.
+    async fn save(&self, plan: &Plan) -> Result<(), Failure> {
+        let write = Write::Orders {
+            orders: &[],
+            watermark: None,
+            progress: PageProgress::default(),
+        };
+        self.commit(plan, write).await
+    }
+
+    async fn pause(&self, wait: Duration) -> Result<(), Failure> {
+        tokio::select! {
+            _ = self.stop.cancelled() => Err(Failure::Stopped),
+            _ = tokio::time::sleep(wait) => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_covers_the_span_in_windows_amazon_accepts_newest_first() {
+        let to = Timestamp::parse_rfc3339("2026-11-27T12:00:00Z").expect("time");
+        let from = to - time::Duration::days(90);
+        let plan = Plan::new(from, to);
+        assert_eq!(plan.windows.len(), 3, "90 days in windows of 30");
+        assert_eq!(plan.windows[0].end, to);
+        assert_eq!(plan.windows.last().map(|w| w.start), Some(from));
+        for pair in plan.windows.windows(2) {
+            assert_eq!(pair[1].end, pair[0].start, "no gap, no overlap");
+        }
+        assert!(
+            plan.windows
+                .iter()
+                .all(|w| w.end.datetime() - w.start.datetime() <= reports::MAX_WINDOW)
+        );
+        let again: Plan = serde_json::from_str(&plan.to_cursor()).expect("a cursor reads back");
+        assert_eq!(again, plan);
+        assert!(Plan::new(to, to).windows.is_empty());
+    }
+}
