@@ -49,6 +49,35 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// The same sandbox history imported through Amazon's order reports and through
+    /// searchOrders alone: the wall time of each and their ratio.
+    Backfill {
+        /// Orders in the North American account's marketplaces (the sandbox holds as many
+        /// again in Europe and in the Far East).
+        #[arg(long, default_value_t = 50_000)]
+        orders: usize,
+        /// How far back the orders go, and the import reads.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// Let calls through, and build reports, this many times faster than Amazon.
+        #[arg(long, default_value_t = 100.0)]
+        time_scale: f64,
+        /// The database to measure on (a new schema of PostgreSQL); a temporary SQLite file
+        /// when not given.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// An all-orders report document of about --megabytes read and stored as a history import
+    /// does it, beside the same document only read and the same orders plainly inserted, with
+    /// resident memory as it goes.
+    Report {
+        #[arg(long, default_value_t = 100)]
+        megabytes: u64,
+        /// The database to measure on (a new schema of PostgreSQL); a temporary SQLite file
+        /// when not given.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// One sync of an in-process sandbox's orders into a fresh store: the time it took beside
     /// the least Amazon's published rate limit allows for the pages it read, and the 429s drawn.
     Sync {

@@ -2,7 +2,10 @@
 //! beside a reference measured in the same run (absolute times vary from machine to machine
 //! and run to run; the ratios much less).
 
+mod backfill;
 mod ingest;
+mod report;
+mod rig;
 mod seed;
 mod sync;
 mod views;
@@ -17,11 +20,21 @@ pub fn main(command: BenchCommand) -> ExitCode {
     crate::logging::init("warn,sqlx::query=error", crate::config::LogFormat::Pretty);
     crate::block_on(async move {
         match command {
+            BenchCommand::Backfill {
+                orders,
+                days,
+                time_scale,
+                database_url,
+            } => backfill::run(orders, days, time_scale, database_url.as_deref()).await?,
             BenchCommand::Sync {
                 orders,
                 time_scale,
                 database_url,
             } => sync::run(orders, time_scale, database_url.as_deref()).await?,
+            BenchCommand::Report {
+                megabytes,
+                database_url,
+            } => report::run(megabytes, database_url.as_deref()).await?,
             BenchCommand::Ingest { orders, database_url } => ingest::run(orders, database_url.as_deref()).await?,
             BenchCommand::Seed { orders, seed, settings } => {
                 let config = match Config::from_settings(*settings) {
@@ -72,4 +85,30 @@ fn backend(url: Option<&str>) -> &'static str {
         Some(url) if !url.starts_with("sqlite:") => "PostgreSQL",
         _ => "SQLite",
     }
+}
+
+/// A line of `/proc/self/status` in megabytes (Linux; NaN elsewhere).
+fn status_mb(field: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(field))
+                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Starts the peak of resident memory (VmHWM) afresh (Linux 4.0 and later; a no-op elsewhere).
+pub(super) fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+pub(super) fn rss_mb_now() -> f64 {
+    status_mb("VmRSS:")
+}
+
+pub(super) fn peak_rss_mb() -> f64 {
+    status_mb("VmHWM:")
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use super::{peak_rss_mb, reset_peak_rss, rss_mb_now};
 use crate::config::Config;
 use crate::server::Server;
 
@@ -479,30 +480,4 @@ fn percentile(times: &[f64], p: usize) -> f64 {
     sorted.sort_by(f64::total_cmp);
     let rank = (sorted.len() * p).div_ceil(100).max(1);
     sorted.get(rank - 1).copied().unwrap_or(f64::NAN)
-}
-
-/// A line of `/proc/self/status` in megabytes (Linux; NaN elsewhere).
-fn status_mb(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(field))
-                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-/// Starts the peak of resident memory (VmHWM) afresh (Linux 4.0 and later; a no-op elsewhere).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn rss_mb_now() -> f64 {
-    status_mb("VmRSS:")
-}
-
-fn peak_rss_mb() -> f64 {
-    status_mb("VmHWM:")
 }
