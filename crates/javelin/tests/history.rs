@@ -254,4 +254,68 @@ javelin_storage::backend_tests! {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(body["error"].as_str().expect("error").contains("Amazon's order reports"), "{body}");
     }
+
+    async fn reconciliation_finds_and_repairs_orders_deleted_from_the_store(db) {
+        let options = SandboxOptions { report_processing: time::Duration::ZERO, ..ninety_days() };
+        let app = TestApp::start_with_sandbox(db, options, quick_polls).await;
+        let token = app.api_token().await;
+        let amazon = app.connect_by_api(&token, &app.amazon_connection("")).await;
+        let flipkart = app.connect_by_api(&token, &app.flipkart_connection()).await;
+        let mut events = app.sync.as_ref().expect("running").subscribe();
+        for id in [amazon, flipkart] {
+            let response = api_client().post(app.url(&format!("/api/v1/connections/{id}/sync"))).bearer_auth(&token)
+                .json(&json!({"kind": "orders"})).send().await.expect("POST");
+            assert_eq!(response.status(), StatusCode::ACCEPTED);
+            app.settle(&mut events, id).await;
+        }
+        let whole = [held(&app, &token, amazon).await, held(&app, &token, flipkart).await];
+
+        // Javelin loses orders of the last days: three of Amazon's, two of Flipkart's.
+        let now = app.sandbox.clock().now();
+        let recent_amazon: Vec<String> = app.sandbox.amazon_orders(&NA).into_iter()
+            .filter(|order| order.updated > now - time::Duration::days(2) && whole[0].contains_key(&order.id))
+            .map(|order| order.id).take(3).collect();
+        let two_days = (app.clock.clock().now() - time::Duration::days(2)).to_rfc3339();
+        let placed = get(&app, &token, &format!("/api/v1/orders?connection_id={flipkart}&from={two_days}&limit=2")).await;
+        let recent_flipkart: Vec<String> = placed["orders"].as_array().expect("orders").iter()
+            .map(|order| order["external_id"].as_str().expect("id").to_owned()).collect();
+        assert_eq!((recent_amazon.len(), recent_flipkart.len()), (3, 2));
+        for id in recent_amazon.iter().chain(&recent_flipkart) {
+            // The search document goes first (SQLite keys it by rowid, PostgreSQL by a reference).
+            let order = format!("(SELECT id FROM orders WHERE external_id = '{id}')");
+            let key = if app.db.url.starts_with("sqlite:") { "rowid" } else { "order_id" };
+            app.db.storage.execute_unprepared(&format!("DELETE FROM order_search WHERE {key} = {order}")).await.expect("delete");
+            app.db.storage.execute_unprepared(&format!("DELETE FROM orders WHERE external_id = '{id}'")).await.expect("delete");
+        }
+        assert_eq!(held(&app, &token, amazon).await.len(), whole[0].len() - 3);
+
+        for (id, lost) in [(amazon, 3), (flipkart, 2)] {
+            let response = api_client().post(app.url(&format!("/api/v1/connections/{id}/reconcile"))).bearer_auth(&token).send().await.expect("POST");
+            assert_eq!(response.status(), StatusCode::ACCEPTED);
+            let job_id = response.json::<Value>().await.expect("JSON")["job_id"].as_i64().expect("job id");
+            let job = wait_for(&app, job_id, |job| job.finished_at.is_some()).await;
+            assert_eq!((job.state, job.created), (javelin_storage::JobState::Succeeded, lost), "{job:?}");
+            assert!(job.fetched >= lost, "the orders compared: {job:?}");
+        }
+        assert_eq!(app.sandbox.calls(javelin_sandbox::operation::GET_ORDER), 3, "only the missing ones fetched");
+        assert_eq!([held(&app, &token, amazon).await, held(&app, &token, flipkart).await], whole, "repaired");
+        // The card's sync panel says what the last reconciliation did.
+        app.login_admin().await;
+        let page = app.get("/connections").await.text().await.expect("page");
+        assert!(page.contains("3 missing and 0 out of date fetched again"), "{page}");
+
+        // Nightly: a day after the last one, the schedule queues the next.
+        let engine = app.sync.as_ref().expect("running");
+        let storage = &app.db.storage;
+        let latest = |id| async move { storage.latest_job(id, javelin_storage::SyncKind::Reconcile).await.expect("job").expect("one") };
+        let last = latest(amazon).await.id;
+        engine.queue_due().await.expect("queue");
+        assert_eq!(latest(amazon).await.id, last, "not within the day");
+        app.clock.advance(time::Duration::hours(25));
+        engine.queue_due().await.expect("queue");
+        for id in [amazon, flipkart] {
+            let next = latest(id).await;
+            assert_eq!(next.origin, javelin_storage::JobOrigin::Schedule, "{next:?}");
+        }
+    }
 }

@@ -382,6 +382,9 @@ javelin_storage::backend_tests! {
         let (status, body) = api.call(auth, post.clone(), &import, Some(json!({"from": today}))).await;
         assert_eq!((status, body["job_id"].is_i64()), (202, true), "{body}");
         assert_eq!(api.call(auth, post.clone(), &import, Some(json!({"from": "2001-01-01"}))).await.0, 422);
+        let reconcile = format!("/api/v1/connections/{flipkart}/reconcile");
+        let (status, body) = api.call(auth, post.clone(), &reconcile, None).await;
+        assert_eq!((status, body["job_id"].is_i64()), (202, true), "{body}");
         let schedule = format!("/api/v1/connections/{amazon}/schedule");
         assert_eq!(api.get(&token, &schedule).await.0, 200);
         let wanted = json!({"orders": {"interval_minutes": 30, "enabled": true}, "inventory": {"interval_minutes": 60, "enabled": false}});

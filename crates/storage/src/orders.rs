@@ -348,6 +348,22 @@ impl Transaction {
         Ok(summary)
     }
 
+    /// When the marketplace last changed each of these orders, as stored; orders not stored
+    /// are absent.
+    pub async fn order_versions(
+        &mut self,
+        connection_id: i64,
+        external_ids: &[&str],
+    ) -> Result<HashMap<String, Timestamp>> {
+        let mut versions = HashMap::with_capacity(external_ids.len());
+        for chunk in external_ids.chunks(ORDERS_PER_STATEMENT) {
+            for row in self.existing_orders(connection_id, chunk).await? {
+                versions.insert(row.external_id, row.remote_updated_at);
+            }
+        }
+        Ok(versions)
+    }
+
     async fn existing_orders(&mut self, connection_id: i64, external_ids: &[&str]) -> Result<Vec<Existing>> {
         with_tx!(self, |conn| {
             let mut query = sqlx::QueryBuilder::new(

@@ -16,6 +16,9 @@ pub enum SyncKind {
     Inventory,
     /// An Amazon account's order history, imported through reports; never scheduled.
     History,
+    /// The orders a marketplace holds of the last days, compared with the stored ones, and
+    /// those missing or stale fetched again; nightly.
+    Reconcile,
 }
 
 impl SyncKind {
@@ -27,6 +30,7 @@ impl SyncKind {
             Self::Orders => "orders",
             Self::Inventory => "inventory",
             Self::History => "history",
+            Self::Reconcile => "reconcile",
         }
     }
 }
@@ -227,6 +231,19 @@ impl Storage {
                     .execute(pool)
                     .await?;
             Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// A connection's newest job of a kind, whatever its state.
+    pub async fn latest_job(&self, connection_id: i64, kind: SyncKind) -> Result<Option<SyncJob>> {
+        with_pool!(self, |pool| {
+            Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {JOB_COLUMNS} FROM sync_jobs WHERE connection_id = $1 AND kind = $2 ORDER BY id DESC LIMIT 1"
+            )))
+            .bind(connection_id)
+            .bind(kind)
+            .fetch_optional(pool)
+            .await?)
         })
     }
 

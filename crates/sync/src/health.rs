@@ -14,6 +14,8 @@ pub struct Health {
     pub marketplaces: Vec<ConnectionMarketplace>,
     /// The history import under way, or the last one.
     pub history: Option<SyncJob>,
+    /// The reconciliation under way, or the last one.
+    pub reconciliation: Option<SyncJob>,
 }
 
 #[derive(Clone, Debug)]
@@ -31,10 +33,10 @@ impl Health {
     /// Whether a job is queued or running, so the page keeps watching.
     pub fn is_busy(&self) -> bool {
         self.kinds.iter().any(|kind| kind.active.is_some())
-            || self
-                .history
-                .as_ref()
-                .is_some_and(|job| matches!(job.state, JobState::Queued | JobState::Running))
+            || [&self.history, &self.reconciliation]
+                .into_iter()
+                .flatten()
+                .any(|job| matches!(job.state, JobState::Queued | JobState::Running))
     }
 }
 
@@ -69,14 +71,11 @@ impl Sync {
                 }
             })
             .collect();
-        let history = match storage.active_job(connection_id, SyncKind::History).await? {
-            Some(job) => Some(job),
-            None => recent.iter().find(|job| job.kind == SyncKind::History).cloned(),
-        };
         Ok(Health {
             kinds,
             marketplaces: storage.connection_marketplaces(connection_id).await?,
-            history,
+            history: storage.latest_job(connection_id, SyncKind::History).await?,
+            reconciliation: storage.latest_job(connection_id, SyncKind::Reconcile).await?,
         })
     }
 }

@@ -187,6 +187,19 @@ impl Sync {
         Ok((job, new))
     }
 
+    /// Queues a reconciliation of a connection's recent orders with the marketplace's (the one
+    /// under way, if any, is returned with `false`).
+    pub async fn reconcile(&self, actor: &Actor, connection_id: i64) -> Result<(SyncJob, bool), StartError> {
+        self.usable(connection_id).await?;
+        let (job, new) = self
+            .request(connection_id, SyncKind::Reconcile, JobOrigin::Seller)
+            .await?;
+        if new {
+            self.record_start(actor, &job, Some("reconciliation".into())).await;
+        }
+        Ok((job, new))
+    }
+
     /// The platform of a connection that can sync.
     async fn usable(&self, connection_id: i64) -> Result<Platform, StartError> {
         let connection = self

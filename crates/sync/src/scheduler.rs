@@ -61,6 +61,35 @@ impl Sync {
                 queued += 1;
             }
         }
+        queued += self.queue_reconciliations(now).await?;
+        Ok(queued)
+    }
+
+    /// A reconciliation a day for every usable connection, the first a day after it was made.
+    async fn queue_reconciliations(&self, now: javelin_storage::Timestamp) -> Result<usize, StorageError> {
+        let storage = &self.inner.storage;
+        let day_ago = now - time::Duration::days(1);
+        let mut queued = 0;
+        for connection in storage.list_connections().await? {
+            if !connection.active || connection.status == javelin_storage::ConnectionStatus::Incomplete {
+                continue;
+            }
+            let last = storage
+                .latest_job(connection.id, SyncKind::Reconcile)
+                .await?
+                .map_or(connection.created_at, |job| job.created_at);
+            if last > day_ago {
+                continue;
+            }
+            let (job, new) = self
+                .request(connection.id, SyncKind::Reconcile, JobOrigin::Schedule)
+                .await?;
+            if new {
+                self.record_start(&Actor::system(), &job, Some("scheduled reconciliation".into()))
+                    .await;
+                queued += 1;
+            }
+        }
         Ok(queued)
     }
 

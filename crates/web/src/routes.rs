@@ -214,6 +214,7 @@ fn api_routes() -> Vec<Route> {
             "/connections/{id}/import",
             api::sync::import,
         ),
+        route(SignedIn, M::POST, "/connections/{id}/reconcile", api::sync::reconcile),
         route(SignedIn, M::GET, "/connections/{id}/sync-jobs", api::sync::jobs),
         route(SignedIn, M::GET, "/connections/{id}/schedule", api::sync::schedule),
         route(

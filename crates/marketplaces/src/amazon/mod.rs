@@ -14,7 +14,7 @@ use url::Url;
 
 pub use inventory::{GET_INVENTORY_SUMMARIES, SEARCH_LISTINGS_ITEMS};
 pub use marketplaces::{Marketplace, Region};
-pub use orders::SEARCH_ORDERS;
+pub use orders::{GET_ORDER, SEARCH_ORDERS};
 
 use crate::connector::{OrdersPage, StockPage, StockScope};
 use crate::http::{Answer, join, malformed, unreachable};

@@ -17,6 +17,12 @@ pub const SEARCH_ORDERS: Operation = Operation {
     burst: 20,
 };
 
+pub const GET_ORDER: Operation = Operation {
+    name: "getOrder",
+    rate: 0.5,
+    burst: 30,
+};
+
 /// What Javelin stores of an order besides the order itself; buyer names and addresses are not
 /// asked for.
 const INCLUDED_DATA: &str = "FULFILLMENT,PROCEEDS,RECIPIENT";
@@ -297,6 +303,28 @@ impl Amazon {
             .sp_get(&base, "/orders/2026-01-01/orders", &query, session, &SEARCH_ORDERS)
             .await?;
         read_page(&url, &answer.body)
+    }
+
+    /// `getOrder`: one order as it stands now, or why it cannot be kept.
+    pub async fn get_order(
+        &self,
+        session: &Session<'_>,
+        order_id: &str,
+    ) -> Result<Result<Order, Skipped>, MarketplaceError> {
+        let (base, _) = self.account_base(session.account)?;
+        let path = format!(
+            "/orders/2026-01-01/orders/{}",
+            url::form_urlencoded::byte_serialize(order_id.as_bytes()).collect::<String>()
+        );
+        let query = [("includedData", INCLUDED_DATA.to_owned())];
+        let (url, answer) = self.sp_get(&base, &path, &query, session, &GET_ORDER).await?;
+        #[derive(Deserialize)]
+        struct GetOrderResponse {
+            order: Value,
+        }
+        let wrapped: GetOrderResponse = serde_json::from_str(&answer.body)
+            .map_err(|err| crate::http::malformed(&url, format!("an unexpected format ({err})")))?;
+        Ok(map_order(wrapped.order))
     }
 }
 

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use javelin_marketplaces::amazon::{Marketplace, SEARCH_ORDERS, marketplaces};
+use javelin_marketplaces::amazon::{GET_ORDER, Marketplace, SEARCH_ORDERS, marketplaces};
 use javelin_model::Money;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -20,12 +20,6 @@ use super::{gate, sp_api_error, sp_api_response};
 use crate::Sandbox;
 use crate::data::{Product, rng};
 
-/// getOrder's published limit.
-const GET_ORDER: javelin_marketplaces::Operation = javelin_marketplaces::Operation {
-    name: "getOrder",
-    rate: 0.5,
-    burst: 30,
-};
 /// Amazon keeps `...Before` at least this far in the past.
 const SETTLING: Duration = Duration::minutes(2);
 const TOKEN_LIFETIME: Duration = Duration::hours(24);

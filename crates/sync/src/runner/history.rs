@@ -12,6 +12,7 @@ use javelin_model::Order;
 use javelin_storage::{PageProgress, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use super::reconcile::Check;
 use super::{Answer, Failure, Request, Run, Write, progress_of, split};
 
 /// Downloads whose link expired, or that broke off, before a window is given up.
@@ -73,7 +74,28 @@ impl Plan {
     }
 }
 
-fn day(at: Timestamp) -> String {
+/// What a job does with the orders of a report document.
+pub(super) enum Sink<'p> {
+    /// A history import stores them, counting them on their window.
+    Store { plan: &'p mut Plan, at: usize },
+    /// A reconciliation notes the ones Javelin lacks or holds in an older state.
+    Compare { check: &'p mut Check },
+}
+
+impl Sink<'_> {
+    /// A download starts again from the top.
+    fn restart(&mut self) {
+        match self {
+            Self::Store { plan, at } => plan.windows[*at].stored = 0,
+            Self::Compare { check } => {
+                check.compared = 0;
+                check.repairs.clear();
+            }
+        }
+    }
+}
+
+pub(super) fn day(at: Timestamp) -> String {
     at.datetime().date().to_string()
 }
 
@@ -128,7 +150,8 @@ impl Run<'_> {
                 continue;
             };
             plan.windows[at].stage = Stage::Downloading;
-            self.download(&mut plan, at, &document_id, &label).await?;
+            self.download(Sink::Store { plan: &mut plan, at }, &document_id, &label)
+                .await?;
             plan.windows[at].stage = Stage::Stored;
             self.save(&plan).await?;
         }
@@ -137,7 +160,7 @@ impl Run<'_> {
 
     /// Asks about a report until Amazon is done with it: its document, or `None` when the
     /// window had no orders.
-    async fn await_report(&mut self, report_id: &str, label: &str) -> Result<Option<String>, Failure> {
+    pub(super) async fn await_report(&mut self, report_id: &str, label: &str) -> Result<Option<String>, Failure> {
         loop {
             let Answer::Report(report) = self.call(&Request::GetReport(report_id)).await? else {
                 unreachable!("getReport is answered with a report")
@@ -170,9 +193,9 @@ impl Run<'_> {
         }
     }
 
-    /// Downloads a window's document and stores its orders as they arrive; a link that expired
-    /// or a download that broke off is asked for again.
-    async fn download(&mut self, plan: &mut Plan, at: usize, document_id: &str, label: &str) -> Result<(), Failure> {
+    /// Downloads a report's document and hands its orders to `sink` as they arrive; a link that
+    /// expired or a download that broke off is asked for again.
+    pub(super) async fn download(&mut self, mut sink: Sink<'_>, document_id: &str, label: &str) -> Result<(), Failure> {
         let mut tries = 0;
         loop {
             tries += 1;
@@ -180,17 +203,16 @@ impl Run<'_> {
                 unreachable!("getReportDocument is answered with a document")
             };
             self.pace.note(&format!("{label}: downloading.")).await;
-            let failed = match self.store_document(plan, at, &document, label).await {
+            let failed = match self.read_document(&mut sink, &document, label).await {
                 Ok(()) => return Ok(()),
                 Err(Err(failure)) => return Err(failure),
                 Err(Ok(failed)) => failed,
             };
-            if tries >= DOWNLOAD_TRIES
-                || !matches!(
-                    failed,
-                    DownloadError::Expired(_) | DownloadError::Document(reports::DocumentError::Truncated(_))
-                )
-            {
+            let retried = matches!(
+                failed,
+                DownloadError::Expired(_) | DownloadError::Document(reports::DocumentError::Truncated(_))
+            );
+            if tries >= DOWNLOAD_TRIES || !retried {
                 return Err(Failure::Failed {
                     message: format!("{label}: the report could not be read: {failed}."),
                     credentials: false,
@@ -202,16 +224,15 @@ impl Run<'_> {
 
     /// Reads one download to its end. The outer error stops the job; the inner one is the
     /// download's, which another link may cure.
-    async fn store_document(
+    async fn read_document(
         &mut self,
-        plan: &mut Plan,
-        at: usize,
+        sink: &mut Sink<'_>,
         document: &reports::ReportDocument,
         label: &str,
     ) -> Result<(), Result<DownloadError, Failure>> {
         let amazon = self.inner.connectors.amazon();
         let mut download = amazon.download_orders(document).await.map_err(Ok)?;
-        plan.windows[at].stored = 0;
+        sink.restart();
         loop {
             let batch = tokio::select! {
                 _ = self.stop.cancelled() => return Err(Err(Failure::Stopped)),
@@ -229,22 +250,40 @@ impl Run<'_> {
                     synced.is_empty() || order.marketplace_id.as_ref().is_some_and(|id| synced.contains(id))
                 })
                 .collect();
-            plan.windows[at].stored += orders.len() as u64;
-            let write = Write::Orders {
-                orders: &orders,
-                watermark: None,
-                progress: progress_of(orders.len(), &skipped),
+            let said = match sink {
+                Sink::Store { plan, at } => {
+                    plan.windows[*at].stored += orders.len() as u64;
+                    let write = Write::Orders {
+                        orders: &orders,
+                        watermark: None,
+                        progress: progress_of(orders.len(), &skipped),
+                    };
+                    self.commit(&**plan, write).await.map_err(Err)?;
+                    format!("{label}: downloading, {} orders stored.", plan.windows[*at].stored)
+                }
+                Sink::Compare { check } => {
+                    let outdated = self.outdated(&orders).await.map_err(Err)?;
+                    check.compared += orders.len() as u64;
+                    check.repairs.extend(outdated);
+                    let write = Write::Orders {
+                        orders: &[],
+                        watermark: None,
+                        progress: progress_of(orders.len(), &skipped),
+                    };
+                    self.commit(&**check, write).await.map_err(Err)?;
+                    format!(
+                        "{label}: {} orders compared, {} to fetch again.",
+                        check.compared,
+                        check.repairs.len()
+                    )
+                }
             };
-            self.commit(plan, write).await.map_err(Err)?;
-            let stored = plan.windows[at].stored;
-            self.pace
-                .note(&format!("{label}: downloading, {stored} orders stored."))
-                .await;
+            self.pace.note(&said).await;
         }
     }
 
-    /// Records the plan as the job's cursor.
-    async fn save(&self, plan: &Plan) -> Result<(), Failure> {
+    /// Records the plan (or any cursor) as the job's cursor.
+    pub(super) async fn save(&self, plan: &impl Serialize) -> Result<(), Failure> {
         let write = Write::Orders {
             orders: &[],
             watermark: None,
@@ -253,7 +292,7 @@ impl Run<'_> {
         self.commit(plan, write).await
     }
 
-    async fn pause(&self, wait: Duration) -> Result<(), Failure> {
+    pub(super) async fn pause(&self, wait: Duration) -> Result<(), Failure> {
         tokio::select! {
             _ = self.stop.cancelled() => Err(Failure::Stopped),
             _ = tokio::time::sleep(wait) => Ok(()),

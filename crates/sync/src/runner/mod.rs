@@ -4,6 +4,7 @@
 //! History imports through Amazon's reports are in [`history`].
 
 mod history;
+mod reconcile;
 
 pub(crate) use history::Plan;
 
@@ -163,6 +164,8 @@ enum Request<'a> {
     },
     GetReport(&'a str),
     GetReportDocument(&'a str),
+    /// Amazon's getOrder, for reconciliation.
+    GetOrder(&'a str),
 }
 
 enum Answer {
@@ -171,6 +174,7 @@ enum Answer {
     ReportId(String),
     Report(Report),
     Document(ReportDocument),
+    Order(Box<Result<Order, Skipped>>),
 }
 
 impl Request<'_> {
@@ -196,6 +200,10 @@ impl Request<'_> {
                 .map(Answer::ReportId),
             Self::GetReport(id) => amazon.get_report(session, id).await.map(Answer::Report),
             Self::GetReportDocument(id) => amazon.get_report_document(session, id).await.map(Answer::Document),
+            Self::GetOrder(id) => amazon
+                .get_order(session, id)
+                .await
+                .map(|order| Answer::Order(Box::new(order))),
         }
     }
 }
@@ -279,6 +287,7 @@ pub(crate) async fn run(inner: &Inner, job: &SyncJob, stop: &CancellationToken) 
         SyncKind::Orders => run.orders().await,
         SyncKind::Inventory => run.stock().await,
         SyncKind::History => run.history().await,
+        SyncKind::Reconcile => run.reconcile().await,
     };
     match result {
         Ok(()) => Outcome::Succeeded {

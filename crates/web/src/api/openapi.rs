@@ -34,6 +34,7 @@ use crate::routes::{API_PREFIX, Access, route_table};
         super::delete_connection,
         super::sync::start,
         super::sync::import,
+        super::sync::reconcile,
         super::sync::jobs,
         super::sync::schedule,
         super::sync::set_schedule,

@@ -169,9 +169,10 @@ pub(crate) struct ImportRequest {
     from: String,
 }
 
+/// A job queued by itself.
 #[derive(Serialize, ToSchema)]
-#[schema(as = ImportQueued)]
-struct ImportQueued {
+#[schema(as = JobQueued)]
+struct JobQueued {
     job_id: i64,
 }
 
@@ -179,7 +180,7 @@ struct ImportQueued {
 /// account's order history through Amazon's order reports (an import under way is returned).
 #[utoipa::path(post, path = "/connections/{id}/import", tag = "sync", operation_id = "import_history",
     params(ConnectionId), request_body = ImportRequest, responses(
-    (status = 202, description = "Queued (or already under way): the import's job.", body = ImportQueued),
+    (status = 202, description = "Queued (or already under way): the import's job.", body = JobQueued),
     (status = 404, description = "No such connection.", body = ApiErrorBody),
     (status = 422, description = "A wrong `from`, a Flipkart account, or one that cannot sync yet.", body = ApiErrorBody),
 ))]
@@ -191,7 +192,24 @@ pub(crate) async fn import(
 ) -> Result<Response, ApiError> {
     let Json(request) = body?;
     let (job, _) = state.sync.import_history(&actor, id, &request.from).await?;
-    Ok((StatusCode::ACCEPTED, Json(ImportQueued { job_id: job.id })).into_response())
+    Ok((StatusCode::ACCEPTED, Json(JobQueued { job_id: job.id })).into_response())
+}
+
+/// `POST /api/v1/connections/{id}/reconcile` → 202: compares the connection's recent orders
+/// with the marketplace's and fetches again those missing or out of date (it also runs nightly).
+#[utoipa::path(post, path = "/connections/{id}/reconcile", tag = "sync", operation_id = "reconcile",
+    params(ConnectionId), responses(
+    (status = 202, description = "Queued (or already under way): the reconciliation's job.", body = JobQueued),
+    (status = 404, description = "No such connection.", body = ApiErrorBody),
+    (status = 422, description = "The connection cannot sync yet.", body = ApiErrorBody),
+))]
+pub(crate) async fn reconcile(
+    State(state): State<AppState>,
+    Acting(actor): Acting,
+    ConnectionId(id, _): ConnectionId<ApiError>,
+) -> Result<Response, ApiError> {
+    let (job, _) = state.sync.reconcile(&actor, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(JobQueued { job_id: job.id })).into_response())
 }
 
 /// `GET /api/v1/sync-jobs/{job_id}`.

@@ -65,6 +65,7 @@ pub(crate) fn kind_label(kind: &SyncKind) -> &'static str {
         SyncKind::Orders => "Orders",
         SyncKind::Inventory => "Inventory",
         SyncKind::History => "History import",
+        SyncKind::Reconcile => "Reconciliation",
     }
 }
 
@@ -89,6 +90,10 @@ pub(crate) fn progress(job: &SyncJob) -> String {
         SyncKind::Inventory => format!("Page {} · {} stock levels read", job.pages, job.fetched),
         SyncKind::History => format!(
             "{} orders read from Amazon's reports · {} new · {} updated",
+            job.fetched, job.created, job.updated
+        ),
+        SyncKind::Reconcile => format!(
+            "{} orders compared · {} missing and {} out of date fetched again",
             job.fetched, job.created, job.updated
         ),
     };
@@ -191,7 +196,7 @@ async fn sync_all(
                 if n == 1 { "" } else { "s" },
                 match kind {
                     SyncKind::Inventory => "stock levels",
-                    SyncKind::Orders | SyncKind::History => "orders",
+                    SyncKind::Orders | SyncKind::History | SyncKind::Reconcile => "orders",
                 }
             ),
         ),
