@@ -329,6 +329,12 @@ pub struct Settings {
     #[arg(long, env = "JAVELIN_SYNC_LEASE_SECONDS", default_value_t = 120)]
     pub sync_lease_seconds: u64,
 
+    /// Days of history a new Amazon connection imports through Amazon's order reports (its
+    /// open orders first; its first orders sync then reads only the last two hours). 0: none,
+    /// the first sync reads 30 days through searchOrders.
+    #[arg(long, env = "JAVELIN_HISTORY_DAYS", default_value_t = 90)]
+    pub history_days: u32,
+
     /// HTTP connections served at once; more wait until one ends. Keep it below the open-file
     /// limit (`ulimit -n`), which the database and log files share.
     #[arg(long, env = "JAVELIN_MAX_CONNECTIONS", default_value_t = 512)]

@@ -176,9 +176,18 @@ impl Config {
                 "must be from 3 to 3600 seconds",
             ));
         }
+        if settings.history_days > 730 {
+            return Err(error(
+                "JAVELIN_HISTORY_DAYS",
+                "history-days",
+                "must be from 0 (none) to 730 days (Amazon's reports go two years back)",
+            ));
+        }
         let sync = SyncSettings {
             workers: settings.sync_workers as usize,
             lease: std::time::Duration::from_secs(settings.sync_lease_seconds),
+            history_on_connect: (settings.history_days > 0)
+                .then(|| time::Duration::days(i64::from(settings.history_days))),
             ..SyncSettings::default()
         };
         Ok(Self {

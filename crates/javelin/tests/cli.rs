@@ -9,7 +9,7 @@ use std::process::{Command, Output, Stdio};
 use common::Process;
 
 /// Every variable Javelin reads, so that the caller's environment does not leak into a test.
-const VARS: [&str; 18] = [
+const VARS: [&str; 19] = [
     "DATABASE_URL",
     "JAVELIN_DATA_DIR",
     "JAVELIN_LISTEN",
@@ -28,6 +28,7 @@ const VARS: [&str; 18] = [
     "JAVELIN_SYNC_WORKERS",
     "JAVELIN_SYNC_LEASE_SECONDS",
     "JAVELIN_MAX_CONNECTIONS",
+    "JAVELIN_HISTORY_DAYS",
 ];
 
 fn javelin(dir: &Path) -> Command {
@@ -57,6 +58,7 @@ fn bad_configuration_is_one_line_naming_the_variable_and_exit_code_2() {
         ("JAVELIN_ADMIN_EMAIL", "not-an-email"),
         ("JAVELIN_SYNC_WORKERS", "0"),
         ("JAVELIN_SYNC_LEASE_SECONDS", "1"),
+        ("JAVELIN_HISTORY_DAYS", "731"),
     ];
     for (var, value) in cases {
         let mut command = javelin(dir.path());

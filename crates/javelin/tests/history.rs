@@ -95,15 +95,10 @@ async fn import_to_the_end(app: &TestApp, token: &str, id: i64, from: &str) -> j
 
 /// Every order Javelin holds for the connection: id → (item id, quantity) pairs.
 async fn held(app: &TestApp, token: &str, id: i64) -> BTreeMap<String, BTreeSet<(String, i64)>> {
-    let mut orders = BTreeMap::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut path = format!("/api/v1/orders?connection_id={id}&limit=200");
-        if let Some(cursor) = &cursor {
-            path.push_str(&format!("&cursor={cursor}"));
-        }
-        let page = get(app, token, &path).await;
-        for order in page["orders"].as_array().expect("orders") {
+    app.all_orders(token, id)
+        .await
+        .iter()
+        .map(|order| {
             let items = order["items"]
                 .as_array()
                 .expect("items")
@@ -115,13 +110,9 @@ async fn held(app: &TestApp, token: &str, id: i64) -> BTreeMap<String, BTreeSet<
                     )
                 })
                 .collect();
-            orders.insert(order["external_id"].as_str().expect("id").to_owned(), items);
-        }
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return orders,
-        }
-    }
+            (order["external_id"].as_str().expect("id").to_owned(), items)
+        })
+        .collect()
 }
 
 /// The sandbox's orders of `marketplaces` placed since `from`, as `held` shows them.
@@ -302,7 +293,8 @@ javelin_storage::backend_tests! {
         // The card's sync panel says what the last reconciliation did.
         app.login_admin().await;
         let page = app.get("/connections").await.text().await.expect("page");
-        assert!(page.contains("3 missing and 0 out of date fetched again"), "{page}");
+        assert!(page.contains("3 missing and 0 out of date fetched again · the last 3 days checked"), "{page}");
+        assert!(page.contains("2 missing and 0 out of date fetched again · the last 7 days checked"), "{page}");
 
         // Nightly: a day after the last one, the schedule queues the next.
         let engine = app.sync.as_ref().expect("running");
@@ -317,5 +309,39 @@ javelin_storage::backend_tests! {
             let next = latest(id).await;
             assert_eq!(next.origin, javelin_storage::JobOrigin::Schedule, "{next:?}");
         }
+    }
+
+    async fn a_new_amazon_connection_brings_its_open_orders_first_then_its_history(db) {
+        let options = SandboxOptions { days: 60, ..ninety_days() };
+        let app = TestApp::start_with_sandbox(db, options, |config| {
+            quick_polls(config);
+            config.sync.history_on_connect = Some(time::Duration::days(90));
+        })
+        .await;
+        let token = app.api_token().await;
+        let id = app.connect_by_api(&token, &app.amazon_connection("")).await;
+        let connected_at = app.clock.clock().now();
+        let job = app.db.storage.latest_job(id, javelin_storage::SyncKind::History).await.expect("job").expect("queued with the connection");
+
+        // While Amazon prepares the reports, every order waiting to be shipped is there already.
+        let waiting = wait_for(&app, job.id, |job| job.note.contains("preparing the report")).await;
+        assert_eq!(waiting.finished_at, None);
+        let since = app.sandbox.clock().now() - time::Duration::days(30);
+        let open: BTreeSet<String> = app.sandbox.amazon_orders(&NA).into_iter()
+            .filter(|order| order.created >= since && matches!(order.status, "PENDING" | "UNSHIPPED" | "PARTIALLY_SHIPPED"))
+            .map(|order| order.id).collect();
+        assert!(!open.is_empty());
+        assert_eq!(held(&app, &token, id).await.into_keys().collect::<BTreeSet<_>>(), open, "the open orders, and only they, first");
+        assert_eq!(app.sandbox.calls(javelin_sandbox::operation::CREATE_REPORT), 3, "three reports for 90 days");
+
+        // Then the reports bring the rest.
+        app.sandbox.clock().advance(time::Duration::days(1));
+        let done = wait_for(&app, job.id, |job| job.finished_at.is_some()).await;
+        assert_eq!(done.state, javelin_storage::JobState::Succeeded, "{done:?}");
+        let everything: BTreeSet<String> = app.sandbox.amazon_orders(&NA).into_iter().map(|order| order.id).collect();
+        assert_eq!(held(&app, &token, id).await.into_keys().collect::<BTreeSet<_>>(), everything);
+        // The first orders sync reads only what the reports cannot: the last two hours.
+        let watermark = app.db.storage.watermark(id, javelin_storage::SyncKind::Orders, "").await.expect("watermark");
+        assert_eq!(watermark, Some(connected_at - time::Duration::hours(2)));
     }
 }

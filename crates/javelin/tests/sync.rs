@@ -93,24 +93,6 @@ async fn get(app: &TestApp, token: &str, path: &str) -> Value {
     body
 }
 
-/// Every order of a connection, following the cursors.
-async fn all_orders(app: &TestApp, token: &str, id: i64) -> Vec<Value> {
-    let mut orders = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut path = format!("/api/v1/orders?connection_id={id}&limit=97");
-        if let Some(cursor) = &cursor {
-            path.push_str(&format!("&cursor={cursor}"));
-        }
-        let page = get(app, token, &path).await;
-        orders.extend(page["orders"].as_array().expect("orders").iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return orders,
-        }
-    }
-}
-
 /// Amazon's word for Javelin's status.
 fn javelin_status(amazon: &str) -> &'static str {
     match amazon {
@@ -129,7 +111,8 @@ type Summary = (String, String, Vec<(String, i64)>);
 /// What Javelin holds against what the sandbox had when Javelin's last sync stopped reading:
 /// just before the watermark it moved to (Amazon lists changes two minutes late).
 async fn compare(app: &TestApp, token: &str, id: i64) -> usize {
-    let held: BTreeSet<Summary> = all_orders(app, token, id)
+    let held: BTreeSet<Summary> = app
+        .all_orders(token, id)
         .await
         .iter()
         .map(|order| {
@@ -243,7 +226,7 @@ javelin_storage::backend_tests! {
         assert_eq!(job["created"].as_i64(), Some(count as i64), "{job}");
         assert_eq!((job["updated"].as_i64(), job["skipped"].as_i64()), (Some(0), Some(0)), "{job}");
         assert!(job["progress"]["pages"].as_i64() >= Some(2), "{job}");
-        let order = &all_orders(&app, &token, id).await[0];
+        let order = &app.all_orders(&token, id).await[0];
         for key in ["id", "platform", "connection_id", "external_id", "marketplace_id", "status", "platform_status",
             "fulfillment_channel", "purchased_at", "updated_at", "ship_by", "total", "items"] {
             assert!(order.get(key).is_some(), "{key} in {order}");
@@ -347,7 +330,7 @@ javelin_storage::backend_tests! {
         assert_eq!((job["status"].as_str(), job["skipped"].as_i64()), (Some("succeeded"), Some(1)), "{job}");
         let reason = job["skipped_reasons"][0].as_str().expect("a reason");
         assert!(reason.starts_with(&broken) && reason.contains("the day before yesterday"), "{reason}");
-        let held: Vec<String> = all_orders(&app, &token, id).await.iter().map(|o| o["external_id"].as_str().expect("id").to_owned()).collect();
+        let held: Vec<String> = app.all_orders(&token, id).await.iter().map(|o| o["external_id"].as_str().expect("id").to_owned()).collect();
         assert_eq!(held.len(), app.sandbox.amazon_orders(&NA).len() - 1);
         assert!(!held.contains(&broken));
     }
@@ -422,7 +405,7 @@ javelin_storage::backend_tests! {
         let token = app.api_token().await;
         let id = connect_amazon(&app, &token).await;
         sync(&app, &token, id, "orders").await;
-        let before = all_orders(&app, &token, id).await.len();
+        let before = app.all_orders(&token, id).await.len();
         // New orders keep coming; Amazon shows a change two minutes after it.
         app.sandbox.clock().advance(time::Duration::minutes(30));
         let job = &sync(&app, &token, id, "orders").await[0];
@@ -501,7 +484,7 @@ javelin_storage::backend_tests! {
         let id = connect_flipkart(&app, &token).await;
         let jobs = sync(&app, &token, id, "all").await;
         assert!(jobs.iter().all(|job| job["status"] == "succeeded"), "{jobs:?}");
-        let held: BTreeSet<(String, String)> = all_orders(&app, &token, id)
+        let held: BTreeSet<(String, String)> = app.all_orders(&token, id)
             .await
             .iter()
             .flat_map(|order| {

@@ -16,6 +16,8 @@ pub struct Health {
     pub history: Option<SyncJob>,
     /// The reconciliation under way, or the last one.
     pub reconciliation: Option<SyncJob>,
+    /// How many days back a reconciliation of this connection looks.
+    pub reconcile_days: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -76,6 +78,11 @@ impl Sync {
             marketplaces: storage.connection_marketplaces(connection_id).await?,
             history: storage.latest_job(connection_id, SyncKind::History).await?,
             reconciliation: storage.latest_job(connection_id, SyncKind::Reconcile).await?,
+            reconcile_days: storage
+                .get_connection(connection_id)
+                .await?
+                .and_then(|connection| connection.platform.parse().ok())
+                .map_or(0, crate::runner::days_checked),
         })
     }
 }

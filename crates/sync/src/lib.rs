@@ -61,6 +61,10 @@ pub struct SyncSettings {
     pub inventory_every: i64,
     /// How often a history import asks Amazon whether a report is ready.
     pub report_poll: Duration,
+    /// How much history a new Amazon connection imports through reports (its open orders
+    /// first); its first orders sync then reads only the last two hours through searchOrders.
+    /// `None`: the first sync reads [`Self::history`] through searchOrders alone.
+    pub history_on_connect: Option<time::Duration>,
 }
 
 impl Default for SyncSettings {
@@ -78,6 +82,7 @@ impl Default for SyncSettings {
             inventory_every: 60,
             // Amazon's reports take minutes; getReport allows 2 calls a second.
             report_poll: Duration::from_secs(30),
+            history_on_connect: Some(time::Duration::days(90)),
         }
     }
 }
@@ -166,9 +171,17 @@ impl Sync {
         Ok(queued)
     }
 
-    /// An account was connected: its first syncs start now rather than at the next check of
-    /// the schedules.
-    pub fn connected(&self) {
+    /// An account was connected (`new`: not an existing one given new credentials): its first
+    /// syncs start now rather than at the next check of the schedules, and a new Amazon
+    /// account's history comes through reports.
+    pub async fn connected(&self, connection_id: i64, platform: javelin_marketplaces::Platform, new: bool) {
+        if new
+            && platform == javelin_marketplaces::Platform::Amazon
+            && let Some(span) = self.inner.settings.history_on_connect
+            && let Err(err) = self.import_on_connect(connection_id, span).await
+        {
+            tracing::warn!(connection = connection_id, error = %err, "cannot start the history import");
+        }
         self.inner.connected.notify_one();
     }
 

@@ -173,18 +173,54 @@ impl Sync {
         if self.usable(connection_id).await? != Platform::Amazon {
             return Err(StartError::NotAmazon);
         }
-        let plan = crate::runner::Plan::new(from, now).to_cursor();
+        let plan = crate::runner::Plan::new(from, now);
+        let detail = format!("history import from {}", from.to_rfc3339());
+        Ok(self.queue_history(actor, connection_id, &plan, detail).await?)
+    }
+
+    /// Queues a history import with its plan, unless one is under way (then that one, `false`).
+    async fn queue_history(
+        &self,
+        actor: &Actor,
+        connection_id: i64,
+        plan: &crate::runner::Plan,
+        detail: String,
+    ) -> Result<(SyncJob, bool), StorageError> {
+        let inner = &*self.inner;
+        let cursor = plan.to_cursor();
         let (job, new) = inner
             .storage
-            .enqueue_job_from(connection_id, SyncKind::History, JobOrigin::Seller, Some(&plan), now)
+            .enqueue_job_from(
+                connection_id,
+                SyncKind::History,
+                JobOrigin::Seller,
+                Some(&cursor),
+                inner.clock.now(),
+            )
             .await?;
         if new {
             inner.queued.notify_waiters();
             inner.emit(&job);
-            let detail = format!("history import from {}", from.to_rfc3339());
             self.record_start(actor, &job, Some(detail)).await;
         }
         Ok((job, new))
+    }
+
+    /// A new Amazon connection: its history through reports (open orders first), and its
+    /// first orders sync reading only the last two hours, which the reports do not reach.
+    pub(crate) async fn import_on_connect(&self, connection_id: i64, span: Duration) -> Result<(), StorageError> {
+        let inner = &*self.inner;
+        let now = inner.clock.now();
+        let streams = inner.connectors.get(Platform::Amazon).order_streams();
+        inner
+            .storage
+            .rewind_watermarks(connection_id, SyncKind::Orders, &streams, now - Duration::hours(2), now)
+            .await?;
+        let plan = crate::runner::Plan::new(now - span, now).open_orders_first(now - inner.settings.history);
+        let detail = format!("history import of {} days on connect", span.whole_days());
+        self.queue_history(&Actor::system(), connection_id, &plan, detail)
+            .await?;
+        Ok(())
     }
 
     /// Queues a reconciliation of a connection's recent orders with the marketplace's (the one

@@ -75,6 +75,7 @@ impl Rig {
             sync: javelin_sync::SyncSettings {
                 // Only the jobs measured run.
                 schedules: false,
+                history_on_connect: None,
                 ..sync
             },
             edge: crate::edge::EdgeLimits::default(),

@@ -126,6 +126,8 @@ impl TestApp {
                 retry_delay: Duration::from_millis(20),
                 poll: Duration::from_secs(3600),
                 schedules: false,
+                // A test's first sync reads its 30 days through searchOrders unless it asks otherwise.
+                history_on_connect: None,
                 ..javelin_sync::SyncSettings::default()
             },
             edge: javelin::edge::EdgeLimits::default(),
@@ -484,6 +486,26 @@ impl TestApp {
         })
         .await
         .expect("the jobs end within a minute")
+    }
+
+    /// Every order of a connection through `GET /api/v1/orders`, page by page (97 a page, so
+    /// that page ends fall in odd places).
+    pub async fn all_orders(&self, token: &str, connection_id: i64) -> Vec<serde_json::Value> {
+        let mut orders = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/orders?connection_id={connection_id}&limit=97");
+            if let Some(cursor) = &cursor {
+                path.push_str(&format!("&cursor={cursor}"));
+            }
+            let (status, page) = self.api_get(token, &path).await;
+            assert_eq!(status, 200, "{path}: {page}");
+            orders.extend(page["orders"].as_array().expect("orders").iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return orders,
+            }
+        }
     }
 
     pub async fn platforms(&self, token: &str) -> serde_json::Value {

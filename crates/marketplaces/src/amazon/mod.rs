@@ -104,6 +104,14 @@ struct Payload<T> {
     payload: T,
 }
 
+/// A time as SP-API takes it.
+fn rfc3339(at: OffsetDateTime) -> Result<String, MarketplaceError> {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .map_err(|err| MarketplaceError::Rejected {
+            detail: err.to_string(),
+        })
+}
+
 /// One SP-API request: method, path on the regional host, query and JSON body.
 struct SpRequest<'a> {
     method: reqwest::Method,

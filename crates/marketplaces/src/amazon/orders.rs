@@ -7,7 +7,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::Amazon;
+use super::{Amazon, rfc3339};
 use crate::connector::{OrdersPage, Skipped};
 use crate::{MarketplaceError, Operation, Session};
 
@@ -27,6 +27,8 @@ pub const GET_ORDER: Operation = Operation {
 /// asked for.
 const INCLUDED_DATA: &str = "FULFILLMENT,PROCEEDS,RECIPIENT";
 const PAGE_SIZE: &str = "100";
+/// The orders that still need the seller.
+const OPEN_STATUSES: &str = "PENDING_AVAILABILITY,PENDING,UNSHIPPED,PARTIALLY_SHIPPED";
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -286,16 +288,39 @@ impl Amazon {
         since: OffsetDateTime,
         token: Option<&str>,
     ) -> Result<OrdersPage, MarketplaceError> {
+        self.search(session, vec![("lastUpdatedAfter", rfc3339(since)?)], token)
+            .await
+    }
+
+    /// One page of the orders placed after `since` that still wait to be shipped (pending,
+    /// unshipped, partly shipped): what a seller needs first from a new connection.
+    pub async fn open_orders(
+        &self,
+        session: &Session<'_>,
+        since: OffsetDateTime,
+        token: Option<&str>,
+    ) -> Result<OrdersPage, MarketplaceError> {
+        let filter = vec![
+            ("createdAfter", rfc3339(since)?),
+            ("fulfillmentStatuses", OPEN_STATUSES.to_owned()),
+        ];
+        self.search(session, filter, token).await
+    }
+
+    /// searchOrders with these filters, continuing from `token` when given.
+    async fn search(
+        &self,
+        session: &Session<'_>,
+        filter: Vec<(&str, String)>,
+        token: Option<&str>,
+    ) -> Result<OrdersPage, MarketplaceError> {
         let (base, marketplace_ids) = self.account_base(session.account)?;
-        let since = since.format(&Rfc3339).map_err(|err| MarketplaceError::Rejected {
-            detail: err.to_string(),
-        })?;
-        let mut query = vec![
+        let mut query = filter;
+        query.extend([
             ("marketplaceIds", marketplace_ids.join(",")),
-            ("lastUpdatedAfter", since),
             ("includedData", INCLUDED_DATA.to_owned()),
             ("maxResultsPerPage", PAGE_SIZE.to_owned()),
-        ];
+        ]);
         if let Some(token) = token {
             query.push(("paginationToken", token.to_owned()));
         }

@@ -297,6 +297,9 @@ struct PageToken {
     before: String,
     created: bool,
     marketplaces: String,
+    /// `fulfillmentStatuses`, as given (empty: every status).
+    #[serde(default)]
+    statuses: String,
     last: Option<(i64, String)>,
     issued: i64,
 }
@@ -354,6 +357,7 @@ pub(crate) async fn search_orders(
         before: format_time(before_at),
         created,
         marketplaces: wanted.to_owned(),
+        statuses: param("fulfillmentStatuses").unwrap_or_default().to_owned(),
         last: None,
         issued: now.unix_timestamp(),
     };
@@ -369,7 +373,15 @@ pub(crate) async fn search_orders(
             return invalid("The paginationToken has expired.");
         }
         // Only the page size and included data may change between pages.
-        if (&given.after, given.created, &given.marketplaces) != (&token.after, token.created, &token.marketplaces) {
+        let same = |token: &PageToken| {
+            (
+                token.after.clone(),
+                token.created,
+                token.marketplaces.clone(),
+                token.statuses.clone(),
+            )
+        };
+        if same(&given) != same(&token) {
             return invalid("The parameters of a paginationToken request must match the first request.");
         }
         token = given;
@@ -381,9 +393,10 @@ pub(crate) async fn search_orders(
         .iter()
         .filter(|order| ids.contains(&order.marketplace_id.as_str()))
         .filter_map(|order| {
-            let (_, updated, _) = order.at(now)?;
+            let (status, updated, _) = order.at(now)?;
             let key = if created { order.created } else { updated };
-            (key >= after_at && key < before_at).then_some((key, order))
+            let wanted_status = token.statuses.is_empty() || token.statuses.split(',').any(|s| s == status);
+            (key >= after_at && key < before_at && wanted_status).then_some((key, order))
         })
         .collect();
     found.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));

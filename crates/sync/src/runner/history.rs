@@ -47,6 +47,12 @@ struct Window {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Plan {
     windows: Vec<Window>,
+    /// For a new connection: the orders placed since then that still wait to be shipped come
+    /// first, through searchOrders, before any report is ready.
+    #[serde(default)]
+    open_since: Option<Timestamp>,
+    #[serde(default)]
+    open_page: Option<String>,
 }
 
 impl Plan {
@@ -66,7 +72,19 @@ impl Plan {
             });
             end = start;
         }
-        Self { windows }
+        Self {
+            windows,
+            open_since: None,
+            open_page: None,
+        }
+    }
+
+    /// The same, the open orders placed since `since` first.
+    pub(crate) fn open_orders_first(self, since: Timestamp) -> Self {
+        Self {
+            open_since: Some(since),
+            ..self
+        }
     }
 
     pub(crate) fn to_cursor(&self) -> String {
@@ -112,6 +130,7 @@ impl Run<'_> {
                 credentials: false,
             });
         };
+        self.open_orders(&mut plan).await?;
         let count = plan.windows.len();
         // Every report first: Amazon works through one seller's reports one after another.
         for at in 0..count {
@@ -154,6 +173,38 @@ impl Run<'_> {
                 .await?;
             plan.windows[at].stage = Stage::Stored;
             self.save(&plan).await?;
+        }
+        Ok(())
+    }
+
+    /// The open orders the plan asks for first, a page at a time (within searchOrders' burst for
+    /// all but the biggest sellers).
+    async fn open_orders(&mut self, plan: &mut Plan) -> Result<(), Failure> {
+        let mut stored = 0;
+        while let Some(since) = plan.open_since {
+            let page_token = plan.open_page.clone();
+            let request = Request::OpenOrders {
+                since,
+                page: page_token.as_deref(),
+            };
+            let Answer::Orders(page) = self.call(&request).await? else {
+                unreachable!("an orders request is answered with orders")
+            };
+            let (orders, skipped) = split(page.orders);
+            stored += orders.len();
+            plan.open_page = page.next;
+            if plan.open_page.is_none() {
+                plan.open_since = None;
+            }
+            let write = Write::Orders {
+                orders: &orders,
+                watermark: None,
+                progress: progress_of(orders.len(), &skipped),
+            };
+            self.commit(&*plan, write).await?;
+            self.pace
+                .note(&format!("Orders waiting to be shipped first: {stored} stored."))
+                .await;
         }
         Ok(())
     }

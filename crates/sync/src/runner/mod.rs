@@ -7,6 +7,7 @@ mod history;
 mod reconcile;
 
 pub(crate) use history::Plan;
+pub(crate) use reconcile::days_checked;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -49,6 +50,24 @@ struct Place {
     page: Option<String>,
     #[serde(default)]
     since: Option<Timestamp>,
+}
+
+impl Place {
+    /// Where reading goes after a page: its next page (read with the same start), or the
+    /// next stream.
+    fn then(&self, next_page: Option<String>, since: Option<Timestamp>) -> Place {
+        match next_page {
+            Some(token) => Place {
+                stream: self.stream,
+                page: Some(token),
+                since,
+            },
+            None => Place {
+                stream: self.stream + 1,
+                ..Place::default()
+            },
+        }
+    }
 }
 
 /// Why a call did not give an answer to store.
@@ -156,6 +175,11 @@ enum Request<'a> {
         stream: &'a str,
         page: Option<&'a str>,
     },
+    /// Amazon's orders placed since then that wait to be shipped.
+    OpenOrders {
+        since: Timestamp,
+        page: Option<&'a str>,
+    },
     /// Amazon's Reports API, for history imports.
     CreateReport {
         report_type: &'a str,
@@ -190,6 +214,10 @@ impl Request<'_> {
                 .await
                 .map(Answer::Orders),
             Self::Stock { stream, page } => connector.stock_page(session, stream, page).await.map(Answer::Stock),
+            Self::OpenOrders { since, page } => amazon
+                .open_orders(session, since.datetime(), page)
+                .await
+                .map(Answer::Orders),
             Self::CreateReport {
                 report_type,
                 start,
@@ -513,17 +541,7 @@ impl Run<'_> {
             resumed = false;
             let (orders, skipped) = split(page.orders);
             let last = page.next.is_none();
-            let next = match page.next {
-                Some(token) => Place {
-                    stream: place.stream,
-                    page: Some(token),
-                    since: Some(since),
-                },
-                None => Place {
-                    stream: place.stream + 1,
-                    ..Place::default()
-                },
-            };
+            let next = place.then(page.next, Some(since));
             let watermark = page.watermark.map_or(started, Timestamp::from_datetime).max(since);
             let write = Write::Orders {
                 orders: &orders,
@@ -567,17 +585,7 @@ impl Run<'_> {
             };
             let (levels, skipped) = split(page.levels);
             let last = page.next.is_none();
-            let next = match page.next {
-                Some(token) => Place {
-                    stream: place.stream,
-                    page: Some(token),
-                    since: None,
-                },
-                None => Place {
-                    stream: place.stream + 1,
-                    ..Place::default()
-                },
-            };
+            let next = place.then(page.next, None);
             let write = Write::Stock {
                 levels: &levels,
                 prune: last.then_some((scope, read_since)),

@@ -18,9 +18,17 @@ use super::{Answer, Failure, Place, Request, Run, Write, progress_of, split};
 
 /// How far back Amazon's orders are compared: the report lags real time, and a day missed
 /// (Javelin down for a night) is caught the next.
-pub(crate) const AMAZON_DAYS: i64 = 3;
+const AMAZON_DAYS: i64 = 3;
 /// How far back Flipkart's shipments are read again.
-pub(crate) const FLIPKART_DAYS: i64 = 7;
+const FLIPKART_DAYS: i64 = 7;
+
+/// How many days back a reconciliation of a platform's connection looks.
+pub(crate) fn days_checked(platform: Platform) -> i64 {
+    match platform {
+        Platform::Amazon => AMAZON_DAYS,
+        Platform::Flipkart => FLIPKART_DAYS,
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -153,17 +161,7 @@ impl Run<'_> {
                 unreachable!("an orders request is answered with orders")
             };
             let (orders, skipped) = split(page.orders);
-            place = match page.next {
-                Some(token) => Place {
-                    stream: place.stream,
-                    page: Some(token),
-                    since: Some(since),
-                },
-                None => Place {
-                    stream: place.stream + 1,
-                    ..Place::default()
-                },
-            };
+            place = place.then(page.next, Some(since));
             check.place = Some(place.clone());
             check.compared += orders.len() as u64;
             // Watermarks stay where sync left them: this reads behind them.

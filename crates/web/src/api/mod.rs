@@ -166,7 +166,7 @@ pub(crate) async fn create_connection(
             .map(|(view, test)| (view, Some(test)))?,
         NewConnection::Flipkart(input) => state.connections.connect_flipkart(&actor, &input).await?,
     };
-    state.sync.connected();
+    state.sync.connected(view.id, view.platform, true).await;
     let body = ConnectionBody { connection: view, test };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }

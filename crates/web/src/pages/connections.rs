@@ -207,8 +207,8 @@ pub(crate) async fn connect_amazon(
     Form(input): Form<AmazonManualInput>,
 ) -> Response {
     let connected = state.connections.connect_amazon_manually(&actor, &input).await;
-    if connected.is_ok() {
-        state.sync.connected();
+    if let Ok((view, _)) = &connected {
+        state.sync.connected(view.id, view.platform, true).await;
     }
     match connected {
         Ok((view, result)) if result.ok => done(&state, jar, FlashKind::Success, &result.message, Some(view.id)),
@@ -241,8 +241,8 @@ pub(crate) async fn connect_flipkart(
     Form(input): Form<FlipkartInput>,
 ) -> Response {
     let connected = state.connections.connect_flipkart(&actor, &input).await;
-    if connected.is_ok() {
-        state.sync.connected();
+    if let Ok((view, _)) = &connected {
+        state.sync.connected(view.id, view.platform, true).await;
     }
     match connected {
         Ok((view, Some(result))) if result.ok => done(&state, jar, FlashKind::Success, &result.message, Some(view.id)),
@@ -400,7 +400,12 @@ pub(crate) async fn oauth_callback(
         )
         .await;
     match &result {
-        Ok(_) => state.sync.connected(),
+        Ok(done) => {
+            state
+                .sync
+                .connected(done.connection.id, done.connection.platform, !done.reconnected)
+                .await;
+        }
         Err(err) => tracing::info!(error = %err, "Amazon OAuth callback refused"),
     }
     let mut response = if matches!(

@@ -5,11 +5,10 @@ use javelin_model::Order;
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::document::{DocumentError, OrdersDocument};
 use super::{CREATE_REPORT, GET_REPORT, GET_REPORT_DOCUMENT, MAX_WINDOW};
-use crate::amazon::{Amazon, SpRequest};
+use crate::amazon::{Amazon, SpRequest, rfc3339};
 use crate::connector::Skipped;
 use crate::http::{malformed, unreachable};
 use crate::{MarketplaceError, Session};
@@ -54,12 +53,6 @@ pub enum DownloadError {
     Document(#[from] DocumentError),
     #[error(transparent)]
     Marketplace(#[from] MarketplaceError),
-}
-
-fn rfc3339(at: OffsetDateTime) -> Result<String, MarketplaceError> {
-    at.format(&Rfc3339).map_err(|err| MarketplaceError::Rejected {
-        detail: err.to_string(),
-    })
 }
 
 impl Amazon {
