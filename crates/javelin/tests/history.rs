@@ -99,17 +99,7 @@ async fn held(app: &TestApp, token: &str, id: i64) -> BTreeMap<String, BTreeSet<
         .await
         .iter()
         .map(|order| {
-            let items = order["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|i| {
-                    (
-                        i["external_item_id"].as_str().expect("id").to_owned(),
-                        i["quantity"].as_i64().expect("quantity"),
-                    )
-                })
-                .collect();
+            let items = common::item_quantities(order).into_iter().collect();
             (order["external_id"].as_str().expect("id").to_owned(), items)
         })
         .collect()

@@ -116,22 +116,10 @@ async fn compare(app: &TestApp, token: &str, id: i64) -> usize {
         .await
         .iter()
         .map(|order| {
-            let mut items: Vec<(String, i64)> = order["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|i| {
-                    (
-                        i["external_item_id"].as_str().expect("id").to_owned(),
-                        i["quantity"].as_i64().expect("quantity"),
-                    )
-                })
-                .collect();
-            items.sort();
             (
                 order["external_id"].as_str().expect("id").to_owned(),
                 order["status"].as_str().expect("status").to_owned(),
-                items,
+                common::item_quantities(order),
             )
         })
         .collect();

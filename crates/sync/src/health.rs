@@ -73,16 +73,22 @@ impl Sync {
                 }
             })
             .collect();
-        Ok(Health {
-            kinds,
-            marketplaces: storage.connection_marketplaces(connection_id).await?,
-            history: storage.latest_job(connection_id, SyncKind::History).await?,
-            reconciliation: storage.latest_job(connection_id, SyncKind::Reconcile).await?,
-            reconcile_days: storage
+        let reconciliation = storage.latest_job(connection_id, SyncKind::Reconcile).await?;
+        // The panel is loaded often: the platform is read only when there is one to describe.
+        let reconcile_days = match &reconciliation {
+            Some(_) => storage
                 .get_connection(connection_id)
                 .await?
                 .and_then(|connection| connection.platform.parse().ok())
                 .map_or(0, crate::runner::days_checked),
+            None => 0,
+        };
+        Ok(Health {
+            kinds,
+            marketplaces: storage.connection_marketplaces(connection_id).await?,
+            history: storage.latest_job(connection_id, SyncKind::History).await?,
+            reconciliation,
+            reconcile_days,
         })
     }
 }

@@ -521,6 +521,23 @@ impl TestApp {
     }
 }
 
+/// An order's items as the API shows them: (item id, quantity), sorted.
+pub fn item_quantities(order: &serde_json::Value) -> Vec<(String, i64)> {
+    let mut items: Vec<(String, i64)> = order["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            (
+                i["external_item_id"].as_str().expect("id").to_owned(),
+                i["quantity"].as_i64().expect("quantity"),
+            )
+        })
+        .collect();
+    items.sort();
+    items
+}
+
 /// The text of a page's flash message, or "" when it has none.
 pub fn flash_of(html: &str) -> String {
     let Some(start) = html.find("class=\"flash ") else {

@@ -53,9 +53,10 @@ pub(crate) struct Check {
     pub(super) repairs: Vec<String>,
     #[serde(default)]
     repaired: usize,
-    /// Amazon's: the window compared; Flipkart's: the reading of its streams.
+    /// Where the compared window starts.
     #[serde(default)]
     since: Option<Timestamp>,
+    /// Flipkart: where the reading of its streams is.
     #[serde(default)]
     place: Option<Place>,
 }
