@@ -10,8 +10,11 @@ use crate::rollups::{Contribution, RollupDelta};
 use crate::search::{SearchCondition, SearchTerms};
 use crate::{Result, Storage, Timestamp, Transaction};
 
-/// Rows per multi-row statement: well below SQLite's 32,766 bound parameters.
-const ORDERS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row statement: well below SQLite's 32,766 bound parameters. A statement of
+/// exactly as many rows comes again with every page and stays prepared; the shorter rest of a
+/// page is prepared for its one use (each is a statement of its own, and kept they would fill
+/// every connection's cache with a few hundred kilobytes apiece).
+pub(crate) const ORDERS_PER_STATEMENT: usize = 500;
 const ITEMS_PER_STATEMENT: usize = 1000;
 
 /// What storing a page of orders did.
@@ -429,7 +432,8 @@ impl Transaction {
                      ship_country = excluded.ship_country, synced_at = excluded.synced_at
                  RETURNING id, external_id",
             );
-            Ok(query.build_query_as().fetch_all(&mut *conn).await?)
+            let query = query.build_query_as().persistent(orders.len() == ORDERS_PER_STATEMENT);
+            Ok(query.fetch_all(&mut *conn).await?)
         })
     }
 
@@ -442,7 +446,10 @@ impl Transaction {
                 list.push_bind(*id);
             }
             query.push(") RETURNING order_id, sku, quantity");
-            Ok(query.build_query_as().fetch_all(&mut *conn).await?)
+            let query = query
+                .build_query_as()
+                .persistent(order_ids.len() == ORDERS_PER_STATEMENT);
+            Ok(query.fetch_all(&mut *conn).await?)
         })
     }
 
@@ -464,7 +471,8 @@ impl Transaction {
                     .push_bind(item.line_total.map(|total| total.minor()))
                     .push_bind(item.currency());
             });
-            query.build().execute(&mut *conn).await?;
+            let query = query.build().persistent(items.len() == ITEMS_PER_STATEMENT);
+            query.execute(&mut *conn).await?;
         });
         Ok(())
     }
@@ -481,7 +489,8 @@ impl Transaction {
                     .push_bind(timestamp(order.updated_at))
                     .push_bind(now);
             });
-            query.build().execute(&mut *conn).await?;
+            let query = query.build().persistent(orders.len() == ORDERS_PER_STATEMENT);
+            query.execute(&mut *conn).await?;
         });
         Ok(())
     }

@@ -13,6 +13,7 @@ use javelin_model::{Order, OrderStatus};
 use crate::db::with_tx;
 use crate::{Result, Timestamp, Transaction};
 
+/// Rows per multi-row statement; as in [`crate::orders`], only whole ones stay prepared.
 const ROWS_PER_STATEMENT: usize = 1000;
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
@@ -152,7 +153,11 @@ impl Transaction {
                          orders = order_daily.orders + excluded.orders, units = order_daily.units + excluded.units,
                          revenue_minor = order_daily.revenue_minor + excluded.revenue_minor",
                 );
-                query.build().execute(&mut *conn).await?;
+                query
+                    .build()
+                    .persistent(chunk.len() == ROWS_PER_STATEMENT)
+                    .execute(&mut *conn)
+                    .await?;
             });
         }
         self.add_sku_units("sku_daily", "day", delta.skus).await?;
@@ -176,9 +181,13 @@ impl Transaction {
                     row.push_bind(*at).push_bind(sku.as_str()).push_bind(*units);
                 });
                 query.push(format!(
-                    " ON CONFLICT (sku, {period}) DO UPDATE SET units = {table}.units + excluded.units"
+                    " ON CONFLICT ({period}, sku) DO UPDATE SET units = {table}.units + excluded.units"
                 ));
-                query.build().execute(&mut *conn).await?;
+                query
+                    .build()
+                    .persistent(chunk.len() == ROWS_PER_STATEMENT)
+                    .execute(&mut *conn)
+                    .await?;
             });
         }
         Ok(())

@@ -7,7 +7,7 @@ use javelin_model::Order;
 use sqlx::{Postgres, QueryBuilder, Sqlite};
 
 use crate::db::{PushLimit, TxInner};
-use crate::orders::{ORDER_COLUMNS, OrderRow, SQLITE_ITEMS, push_filter};
+use crate::orders::{ORDER_COLUMNS, ORDERS_PER_STATEMENT, OrderRow, SQLITE_ITEMS, push_filter};
 use crate::{OrderCursor, OrderFilter, Result, Storage, Timestamp, Transaction};
 
 /// What a seller typed, as words of lowercase letters and digits. `112-4483-22` is one word
@@ -145,6 +145,7 @@ impl Transaction {
     /// `replaced` holds the orders among them that were stored before, with their purchase times
     /// then.
     pub(crate) async fn index_orders(&mut self, orders: &[(i64, &Order)], replaced: &[(i64, Timestamp)]) -> Result<()> {
+        let whole = orders.len() == ORDERS_PER_STATEMENT;
         match &mut self.inner {
             TxInner::Sqlite(tx) => {
                 if !replaced.is_empty() {
@@ -154,14 +155,14 @@ impl Transaction {
                         list.push_bind(search_key(*purchased_at, *id));
                     }
                     query.push(")");
-                    query.build().execute(&mut **tx).await?;
+                    query.build().persistent(false).execute(&mut **tx).await?;
                 }
                 let mut query = QueryBuilder::<Sqlite>::new("INSERT INTO order_search (rowid, document) ");
                 query.push_values(orders, |mut row, (id, order)| {
                     row.push_bind(search_key(Timestamp::from_datetime(order.purchased_at), *id))
                         .push_bind(document(order));
                 });
-                query.build().execute(&mut **tx).await?;
+                query.build().persistent(whole).execute(&mut **tx).await?;
             }
             TxInner::Postgres(tx) => {
                 let mut query = QueryBuilder::<Postgres>::new("INSERT INTO order_search (order_id, document) ");
@@ -172,7 +173,7 @@ impl Transaction {
                         .push_unseparated(")");
                 });
                 query.push(" ON CONFLICT (order_id) DO UPDATE SET document = excluded.document");
-                query.build().execute(&mut **tx).await?;
+                query.build().persistent(whole).execute(&mut **tx).await?;
             }
         }
         Ok(())

@@ -494,7 +494,8 @@ async fn postgres_table(pool: &sqlx::PgPool, table: &str) -> crate::Result<Table
     let relation = "(quote_ident(current_schema()) || '.' || quote_ident($1))::regclass";
     let primary_key = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT a.attname::text FROM pg_index i
-             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+             JOIN pg_attribute a ON a.attrelid = i.indrelid
+                 AND a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1])
              WHERE i.indrelid = {relation} AND i.indisprimary
              ORDER BY array_position(i.indkey::int2[], a.attnum)"
     )))
