@@ -25,6 +25,8 @@ pub fn client() -> Result<reqwest::Client, reqwest::Error> {
         .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
+        // Also for requests given a longer total, such as report downloads.
+        .read_timeout(Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::none())
         .build()
 }

@@ -13,8 +13,12 @@ use javelin_sandbox::{SandboxOptions, operation};
 use time::Duration;
 
 fn amazon(running: &common::Running) -> Amazon {
+    amazon_with(running, running.http.clone())
+}
+
+fn amazon_with(running: &common::Running, http: reqwest::Client) -> Amazon {
     Amazon::new(
-        running.http.clone(),
+        http,
         AmazonEndpoints {
             lwa_token_url: running.url("/amazon/auth/o2/token"),
             consent_base: Some(running.url("/amazon")),
@@ -36,7 +40,7 @@ fn account() -> Account {
 async fn read_all(amazon: &Amazon, document: &ReportDocument) -> Result<Vec<String>, DownloadError> {
     let mut download = amazon.download_orders(document).await?;
     let mut ids = Vec::new();
-    while let Some(batch) = download.next_orders().await? {
+    while let Some(batch) = download.next_orders(7).await? {
         ids.extend(batch.into_iter().map(|order| order.expect("a whole order").external_id));
     }
     Ok(ids)
@@ -127,4 +131,65 @@ async fn a_report_is_requested_awaited_and_read_as_it_downloads() {
         .await
         .expect("getReportDocument");
     assert_eq!(read_all(&amazon, &fresh).await.expect("read").len(), want.len());
+}
+
+#[tokio::test]
+async fn a_download_may_last_longer_than_an_api_call_and_gathers_its_chunks_into_batches() {
+    // Enough orders that the document arrives in many chunks.
+    let running = start(SandboxOptions {
+        orders: 4000,
+        ..SandboxOptions::default()
+    })
+    .await;
+    let account = account();
+    let token = running.token();
+    let session = Session {
+        account: &account,
+        access_token: &token,
+        pace: &Unpaced,
+    };
+    // A client whose every request must end within a fraction of a second.
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let amazon = amazon_with(&running, impatient);
+    let now = running.sandbox.clock().now();
+    let id = amazon
+        .create_report(&session, ALL_ORDERS_BY_ORDER_DATE, now - Duration::days(30), now)
+        .await
+        .expect("createReport");
+    running.advance(PROCESSING).await;
+    let report = amazon.get_report(&session, &id).await.expect("getReport");
+    let document_id = report.report_document_id.expect("a document");
+    let document = amazon
+        .get_report_document(&session, &document_id)
+        .await
+        .expect("getReportDocument");
+    let want = running
+        .sandbox
+        .amazon_orders(&NA)
+        .into_iter()
+        .filter(|order| order.created >= now - Duration::days(30))
+        .count();
+
+    let mut download = amazon.download_orders(&document).await.expect("download");
+    let first = download.next_orders(1).await.expect("first batch").expect("orders");
+    assert!(
+        !first.is_empty() && first.len() < want,
+        "the first chunk holds some of the orders"
+    );
+    // Storing a batch can take longer than any API call may: the download waits for it.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let rest = download
+        .next_orders(usize::MAX)
+        .await
+        .expect("the rest, after the wait")
+        .expect("orders");
+    assert_eq!(
+        first.len() + rest.len(),
+        want,
+        "every order once, the rest gathered in one batch"
+    );
+    assert!(download.next_orders(1).await.expect("the end").is_none());
 }

@@ -33,6 +33,7 @@ use tokio::sync::{Notify, broadcast};
 pub use crate::health::{Health, KindHealth};
 use crate::pacing::Pacer;
 pub use crate::requests::{MAX_HISTORY_DAYS, StartError};
+pub use crate::runner::IMPORT_BATCH;
 use crate::tokens::Tokens;
 
 /// How the engine runs.

@@ -1,20 +1,20 @@
 //! `javelin bench report`: an all-orders report document of about `--megabytes` (gzip, on disk,
-//! never whole in memory) read and stored the way a history import does it — decompressed,
-//! decoded and parsed as it streams, a hundred orders a transaction through the sync upsert —
-//! beside the same document only read (the parse alone, the reference) and beside the same
-//! orders stored by plain INSERTs; with resident memory at each quarter of the file.
+//! never whole in memory) served on loopback and read and stored the way a history import does
+//! it — downloaded, decompressed, decoded and parsed as it streams, a batch at a time stored
+//! through the sync upsert — beside the same download only read (the
+//! parse alone, the reference) and beside the same orders stored by plain INSERTs; with resident
+//! memory at each quarter of the orders.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::time::Instant;
 
-use javelin_marketplaces::amazon::reports::{ALL_ORDERS_COLUMNS, OrdersDocument};
+use anyhow::Context;
+use axum::response::IntoResponse;
+use javelin_marketplaces::amazon::reports::{ALL_ORDERS_COLUMNS, Download, ReportDocument};
+use javelin_marketplaces::amazon::{Amazon, AmazonEndpoints};
 use javelin_model::Order;
 use javelin_storage::{JobOrigin, PageProgress, SyncKind, Timestamp};
-
-/// Orders a transaction holds, as a history import stores them.
-const BATCH: usize = 100;
-/// How much of the file is read at once, as a download's chunks arrive.
-const CHUNK: usize = 64 * 1024;
+use javelin_sync::IMPORT_BATCH;
 
 pub async fn run(megabytes: u64, url: Option<&str>) -> anyhow::Result<()> {
     let file = tempfile::NamedTempFile::new()?;
@@ -26,15 +26,16 @@ pub async fn run(megabytes: u64, url: Option<&str>) -> anyhow::Result<()> {
         compressed as f64 / 1e6,
         super::backend(url)
     );
+    let document = serve(file.path().to_owned()).await?;
+    let amazon = Amazon::new(javelin_marketplaces::http::client()?, AmazonEndpoints::default());
 
-    // The reference: the document read and parsed, nothing stored.
+    // The reference: the document downloaded and parsed, nothing stored.
     let started = Instant::now();
+    let mut batches = download(&amazon, &document).await?;
     let mut parsed = 0usize;
-    read_document(file.path(), compressed, |orders| {
+    while let Some(orders) = next(&mut batches).await? {
         parsed += orders.len();
-        async { Ok(()) }
-    })
-    .await?;
+    }
     let parse_only = started.elapsed().as_secs_f64();
 
     // What a history import does: each batch upserted with the job's progress.
@@ -48,47 +49,47 @@ pub async fn run(megabytes: u64, url: Option<&str>) -> anyhow::Result<()> {
     storage.claim_job("bench", now, now + time::Duration::hours(1)).await?;
     super::reset_peak_rss();
     let started = Instant::now();
-    let memory = read_document(file.path(), compressed, |orders| async move {
-        for batch in orders.chunks(BATCH) {
-            let mut tx = storage.begin().await?;
-            let summary = tx.upsert_orders(connection, "amazon", batch, now).await?;
-            let progress = PageProgress {
-                fetched: batch.len() as u64,
-                created: summary.created,
-                ..PageProgress::default()
-            };
-            anyhow::ensure!(
-                tx.record_page(job.id, "bench", &progress, None).await?,
-                "the job was lost"
-            );
-            tx.commit().await?;
+    let mut batches = download(&amazon, &document).await?;
+    let (mut stored, mut memory) = (0usize, Vec::new());
+    while let Some(orders) = next(&mut batches).await? {
+        let mut tx = storage.begin().await?;
+        let summary = tx.upsert_orders(connection, "amazon", &orders, now).await?;
+        let progress = PageProgress {
+            fetched: orders.len() as u64,
+            created: summary.created,
+            ..PageProgress::default()
+        };
+        anyhow::ensure!(
+            tx.record_page(job.id, "bench", &progress, None).await?,
+            "the job was lost"
+        );
+        tx.commit().await?;
+        stored += orders.len();
+        while stored * 4 >= parsed * (memory.len() + 1) && memory.len() < 4 {
+            memory.push(super::rss_mb_now());
         }
-        Ok(())
-    })
-    .await?;
+    }
     let stored_in = started.elapsed().as_secs_f64();
     let peak = super::peak_rss_mb();
-    let stored = storage.count_orders(Some(connection)).await?;
-    anyhow::ensure!(stored as usize == parsed, "{stored} orders stored of {parsed} read");
+    let count = storage.count_orders(Some(connection)).await?;
+    anyhow::ensure!(count as usize == parsed, "{count} orders stored of {parsed} read");
     drop(db);
 
     // The plainest insert of the same orders, read the same way.
     let db = super::scratch(url).await?;
     let connection = db.connection("amazon").await?;
-    let plain_storage = &db.storage;
     let started = Instant::now();
-    read_document(file.path(), compressed, |orders| async move {
-        plain_storage
+    let mut batches = download(&amazon, &document).await?;
+    while let Some(orders) = next(&mut batches).await? {
+        db.storage
             .insert_orders_plainly(connection, "amazon", &orders, now)
             .await?;
-        Ok(())
-    })
-    .await?;
+    }
     let plain = started.elapsed().as_secs_f64();
 
     let per_second = |secs: f64| rows as f64 / secs;
     println!(
-        "  read and stored   {:>9.0} rows/s  ({stored_in:.2} s, {parsed} orders)",
+        "  read and stored   {:>9.0} rows/s  ({stored_in:.2} s, {parsed} orders, {IMPORT_BATCH} a transaction)",
         per_second(stored_in)
     );
     println!(
@@ -100,7 +101,7 @@ pub async fn run(megabytes: u64, url: Option<&str>) -> anyhow::Result<()> {
         per_second(plain)
     );
     println!(
-        "  resident memory at each quarter of the file: {} MB (peak {peak:.0} MB)",
+        "  resident memory at each quarter of the orders: {} MB (peak {peak:.0} MB)",
         memory
             .iter()
             .map(|mb| format!("{mb:.0}"))
@@ -110,40 +111,44 @@ pub async fn run(megabytes: u64, url: Option<&str>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads the gzip document in chunks as a download arrives, handing each batch of whole orders
-/// to `store`; the resident memory at each quarter of the file.
-async fn read_document<F, Fut>(path: &std::path::Path, size: u64, mut store: F) -> anyhow::Result<Vec<f64>>
-where
-    F: FnMut(Vec<Order>) -> Fut,
-    Fut: Future<Output = anyhow::Result<()>>,
-{
-    let mut file = std::fs::File::open(path)?;
-    let mut document = OrdersDocument::new(Some("UTF-8"));
-    let mut buffer = vec![0; CHUNK];
-    let mut read = 0u64;
-    let mut memory = Vec::new();
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        read += n as u64;
-        document.push(&buffer[..n])?;
-        store(whole(document.take_orders())?).await?;
-        if read * 4 >= size * (memory.len() as u64 + 1) {
-            memory.push(super::rss_mb_now());
-        }
-    }
-    let (rest, _) = document.finish()?;
-    store(whole(rest)?).await?;
-    Ok(memory)
+/// Serves the document's file on loopback, as the link getReportDocument gives.
+async fn serve(path: std::path::PathBuf) -> anyhow::Result<ReportDocument> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let app = axum::Router::new().route(
+        "/document",
+        axum::routing::get(
+            async move || -> Result<axum::response::Response, axum::http::StatusCode> {
+                let file = tokio::fs::File::open(&path)
+                    .await
+                    .map_err(|_| axum::http::StatusCode::NOT_FOUND)?;
+                let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+                Ok(([(axum::http::header::CONTENT_TYPE, "text/plain;charset=UTF-8")], body).into_response())
+            },
+        ),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(ReportDocument {
+        report_document_id: "bench".into(),
+        url: format!("http://{address}/document"),
+        compression_algorithm: Some("GZIP".into()),
+    })
 }
 
-fn whole(results: Vec<Result<Order, javelin_marketplaces::Skipped>>) -> anyhow::Result<Vec<Order>> {
-    results
+async fn download(amazon: &Amazon, document: &ReportDocument) -> anyhow::Result<Download> {
+    amazon.download_orders(document).await.context("download the document")
+}
+
+/// The next batch, every order whole.
+async fn next(download: &mut Download) -> anyhow::Result<Option<Vec<Order>>> {
+    let Some(batch) = download.next_orders(IMPORT_BATCH).await? else {
+        return Ok(None);
+    };
+    let orders = batch
         .into_iter()
         .map(|result| result.map_err(|skipped| anyhow::anyhow!("{:?}: {}", skipped.id, skipped.reason)))
-        .collect()
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Some(orders))
 }
 
 /// Writes an all-orders document of about `target` bytes of text, gzip: orders of 1 to 4 rows

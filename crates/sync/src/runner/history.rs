@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use javelin_marketplaces::Skipped;
 use javelin_marketplaces::amazon::reports::{self, DownloadError, ProcessingStatus};
 use javelin_model::Order;
 use javelin_storage::{PageProgress, Timestamp};
@@ -17,6 +18,24 @@ use super::{Answer, Failure, Request, Run, Write, progress_of, split};
 
 /// Downloads whose link expired, or that broke off, before a window is given up.
 const DOWNLOAD_TRIES: usize = 3;
+
+/// Orders a transaction of an import stores, at least (a download's chunks are gathered until
+/// they hold as many): enough to spread a transaction's fixed costs (the commit, the search
+/// index's new segment) thin, few enough to stay a small part of the memory.
+pub const IMPORT_BATCH: usize = 1000;
+
+/// Why reading a download stopped: the download's own trouble, which another link may cure, or
+/// the job's.
+enum ReadFailure {
+    Download(DownloadError),
+    Job(Failure),
+}
+
+impl From<DownloadError> for ReadFailure {
+    fn from(err: DownloadError) -> Self {
+        Self::Download(err)
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -256,8 +275,8 @@ impl Run<'_> {
             self.pace.note(&format!("{label}: downloading.")).await;
             let failed = match self.read_document(&mut sink, &document, label).await {
                 Ok(()) => return Ok(()),
-                Err(Err(failure)) => return Err(failure),
-                Err(Ok(failed)) => failed,
+                Err(ReadFailure::Job(failure)) => return Err(failure),
+                Err(ReadFailure::Download(failed)) => failed,
             };
             let retried = matches!(
                 failed,
@@ -273,64 +292,67 @@ impl Run<'_> {
         }
     }
 
-    /// Reads one download to its end. The outer error stops the job; the inner one is the
-    /// download's, which another link may cure.
+    /// Reads one download to its end.
     async fn read_document(
-        &mut self,
+        &self,
         sink: &mut Sink<'_>,
         document: &reports::ReportDocument,
         label: &str,
-    ) -> Result<(), Result<DownloadError, Failure>> {
+    ) -> Result<(), ReadFailure> {
         let amazon = self.inner.connectors.amazon();
-        let mut download = amazon.download_orders(document).await.map_err(Ok)?;
+        let mut download = amazon.download_orders(document).await?;
         sink.restart();
         loop {
             let batch = tokio::select! {
-                _ = self.stop.cancelled() => return Err(Err(Failure::Stopped)),
-                batch = download.next_orders() => batch.map_err(Ok)?,
+                _ = self.stop.cancelled() => return Err(ReadFailure::Job(Failure::Stopped)),
+                batch = download.next_orders(IMPORT_BATCH) => batch?,
             };
             let Some(batch) = batch else {
                 return Ok(());
             };
-            let (orders, skipped) = split(batch);
-            // A report covers the whole region: the marketplaces this connection syncs stay.
-            let synced = &self.account.marketplace_ids;
-            let orders: Vec<Order> = orders
-                .into_iter()
-                .filter(|order| {
-                    synced.is_empty() || order.marketplace_id.as_ref().is_some_and(|id| synced.contains(id))
-                })
-                .collect();
-            let said = match sink {
-                Sink::Store { plan, at } => {
-                    plan.windows[*at].stored += orders.len() as u64;
-                    let write = Write::Orders {
-                        orders: &orders,
-                        watermark: None,
-                        progress: progress_of(orders.len(), &skipped),
-                    };
-                    self.commit(&**plan, write).await.map_err(Err)?;
-                    format!("{label}: downloading, {} orders stored.", plan.windows[*at].stored)
-                }
-                Sink::Compare { check } => {
-                    let outdated = self.outdated(&orders).await.map_err(Err)?;
-                    check.compared += orders.len() as u64;
-                    check.repairs.extend(outdated);
-                    let write = Write::Orders {
-                        orders: &[],
-                        watermark: None,
-                        progress: progress_of(orders.len(), &skipped),
-                    };
-                    self.commit(&**check, write).await.map_err(Err)?;
-                    format!(
-                        "{label}: {} orders compared, {} to fetch again.",
-                        check.compared,
-                        check.repairs.len()
-                    )
-                }
-            };
-            self.pace.note(&said).await;
+            self.take(sink, batch, label).await.map_err(ReadFailure::Job)?;
         }
+    }
+
+    /// Hands a batch of a report's orders to `sink`, in one transaction.
+    async fn take(&self, sink: &mut Sink<'_>, batch: Vec<Result<Order, Skipped>>, label: &str) -> Result<(), Failure> {
+        let (orders, skipped) = split(batch);
+        // A report covers the whole region: the marketplaces this connection syncs stay.
+        let synced = &self.account.marketplace_ids;
+        let orders: Vec<Order> = orders
+            .into_iter()
+            .filter(|order| synced.is_empty() || order.marketplace_id.as_ref().is_some_and(|id| synced.contains(id)))
+            .collect();
+        let said = match sink {
+            Sink::Store { plan, at } => {
+                plan.windows[*at].stored += orders.len() as u64;
+                let write = Write::Orders {
+                    orders: &orders,
+                    watermark: None,
+                    progress: progress_of(orders.len(), &skipped),
+                };
+                self.commit(&**plan, write).await?;
+                format!("{label}: downloading, {} orders stored.", plan.windows[*at].stored)
+            }
+            Sink::Compare { check } => {
+                let outdated = self.outdated(&orders).await?;
+                check.compared += orders.len() as u64;
+                check.repairs.extend(outdated);
+                let write = Write::Orders {
+                    orders: &[],
+                    watermark: None,
+                    progress: progress_of(orders.len(), &skipped),
+                };
+                self.commit(&**check, write).await?;
+                format!(
+                    "{label}: {} orders compared, {} to fetch again.",
+                    check.compared,
+                    check.repairs.len()
+                )
+            }
+        };
+        self.pace.note(&said).await;
+        Ok(())
     }
 
     /// Records the plan (or any cursor) as the job's cursor.

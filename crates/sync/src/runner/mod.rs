@@ -6,6 +6,7 @@
 mod history;
 mod reconcile;
 
+pub use history::IMPORT_BATCH;
 pub(crate) use history::Plan;
 pub(crate) use reconcile::days_checked;
 

@@ -121,7 +121,13 @@ impl Amazon {
     /// Starts the download of an all-orders document: a plain GET, without SP-API headers.
     pub async fn download_orders(&self, document: &ReportDocument) -> Result<Download, DownloadError> {
         let url = document.url.as_str();
-        let response = self.http.get(url).send().await.map_err(|err| unreachable(url, &err))?;
+        let response = self
+            .http
+            .get(url)
+            .timeout(DOWNLOAD_TIMEOUT)
+            .send()
+            .await
+            .map_err(|err| unreachable(url, &err))?;
         let status = response.status();
         if status == reqwest::StatusCode::FORBIDDEN || status == reqwest::StatusCode::NOT_FOUND {
             let body = response.text().await.unwrap_or_default();
@@ -153,22 +159,27 @@ impl Amazon {
             url: document.url.clone(),
             response,
             document: Some(OrdersDocument::new(charset.as_deref())),
-            rows: 0,
         })
     }
 }
+
+/// How long a document's download may take in all. The client's minute is for API calls: a
+/// download is read only as fast as its orders are stored, and a big seller's month takes
+/// longer than that. A download that stalls is still given up after the client's read timeout.
+const DOWNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(6 * 60 * 60);
 
 /// A document being downloaded, read in batches of orders as its bytes arrive.
 pub struct Download {
     url: String,
     response: reqwest::Response,
     document: Option<OrdersDocument>,
-    rows: u64,
 }
 
 impl Download {
-    /// The next orders whose rows have all arrived; `None` after the last.
-    pub async fn next_orders(&mut self) -> Result<Option<Vec<Result<Order, Skipped>>>, DownloadError> {
+    /// The next orders whose rows have all arrived: at least `at_least` of them unless the
+    /// document ends first; `None` after the last.
+    pub async fn next_orders(&mut self, at_least: usize) -> Result<Option<Batch>, DownloadError> {
+        let mut orders = Vec::new();
         loop {
             let Some(document) = self.document.as_mut() else {
                 return Ok(None);
@@ -179,8 +190,8 @@ impl Download {
             match chunk {
                 Some(bytes) => {
                     document.push(&bytes)?;
-                    let orders = document.take_orders();
-                    if !orders.is_empty() {
+                    orders.append(&mut document.take_orders());
+                    if orders.len() >= at_least.max(1) {
                         return Ok(Some(orders));
                     }
                 }
@@ -188,19 +199,15 @@ impl Download {
                     let Some(document) = self.document.take() else {
                         return Ok(None);
                     };
-                    let (orders, rows) = document.finish()?;
-                    self.rows = rows;
+                    orders.extend(document.finish()?.0);
                     return Ok(Some(orders));
                 }
             }
         }
     }
-
-    /// How many rows the document had, once it has been read to its end.
-    pub fn rows(&self) -> u64 {
-        self.rows
-    }
 }
+
+type Batch = Vec<Result<Order, Skipped>>;
 
 /// An id in a URL path.
 fn encode(id: &str) -> String {
