@@ -1,6 +1,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -24,11 +25,18 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Storage {
     pub(crate) db: Db,
+    /// How long a streamed read waits for its reader to take a batch before it gives up.
+    pub(crate) reader_patience: Duration,
 }
+
+/// A streamed read (an export) holds a database connection while it waits for its reader, and
+/// on SQLite keeps the log from being written back: a reader that takes nothing for this long
+/// (a client that stopped reading but keeps its connection open) is let go.
+const READER_PATIENCE: Duration = Duration::from_secs(60);
 
 #[derive(Clone, Debug)]
 pub(crate) enum Db {
-    Sqlite { pool: SqlitePool, path: PathBuf },
+    Sqlite { pool: SqlitePool, path: Arc<Path> },
     Postgres(PgPool),
 }
 
@@ -115,6 +123,9 @@ impl PushInSet for sqlx::QueryBuilder<sqlx::Postgres> {
     }
 }
 
+/// The batches a reading task (`read`, given where to send them) sends, as a stream. A stream
+/// that ends without its last batch or an error (the task gave up on a reader that took
+/// nothing) says so with [`StorageError::ReaderStalled`] rather than ending as if whole.
 pub(crate) fn batches<T, F, Fut>(read: F) -> impl futures_util::Stream<Item = Result<Vec<T>>> + Send + use<T, F, Fut>
 where
     T: Send + 'static,
@@ -124,34 +135,62 @@ where
     let (sender, receiver) = tokio::sync::mpsc::channel(2);
     let failed = sender.clone();
     let reading = read(sender);
+    let whole = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let said = whole.clone();
     tokio::spawn(async move {
-        if let Err(err) = reading.await {
-            let _ = failed.send(Err(err)).await;
-        }
+        let told = match reading.await {
+            Ok(()) => true,
+            // A reader that has stalled has no room for the error: it learns below.
+            Err(err) => failed.try_send(Err(err)).is_ok(),
+        };
+        said.store(told, std::sync::atomic::Ordering::Release);
     });
-    futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|item| (item, receiver))
+    futures_util::stream::unfold(Some(receiver), move |receiver| {
+        let whole = whole.clone();
+        async move {
+            let mut receiver = receiver?;
+            match receiver.recv().await {
+                Some(Ok(rows)) => Some((Ok(rows), Some(receiver))),
+                Some(Err(err)) => Some((Err(err), None)),
+                // The reading ended without its last rows or its error: the reader was let go.
+                None if !whole.load(std::sync::atomic::Ordering::Acquire) => {
+                    Some((Err(StorageError::ReaderStalled), None))
+                }
+                None => None,
+            }
+        }
     })
 }
 
-/// Sends `rows` on in batches of `batch`, until they end or the reader has gone.
+/// Sends `rows` on in batches of `batch`, until they end or the reader has gone; gives up when
+/// the reader takes nothing for `patience`.
 pub(crate) async fn send_batches<T>(
     mut rows: impl futures_util::Stream<Item = Result<T, sqlx::Error>> + Unpin,
     batch: usize,
+    patience: Duration,
     sender: &BatchSender<T>,
 ) -> Result<()> {
     let mut chunk = Vec::with_capacity(batch);
     while let Some(row) = futures_util::TryStreamExt::try_next(&mut rows).await? {
         chunk.push(row);
-        if chunk.len() == batch && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
+        if chunk.len() == batch && !hand_over(sender, &mut chunk, patience).await? {
             return Ok(());
         }
     }
     if !chunk.is_empty() {
-        // A reader that has gone needs nothing more.
-        let _ = sender.send(Ok(chunk)).await;
+        hand_over(sender, &mut chunk, patience).await?;
     }
     Ok(())
+}
+
+/// Hands a batch to the reader: `false` when the reader has gone (and needs nothing more).
+async fn hand_over<T>(sender: &BatchSender<T>, chunk: &mut Vec<T>, patience: Duration) -> Result<bool> {
+    use tokio::sync::mpsc::error::SendTimeoutError;
+    match sender.send_timeout(Ok(std::mem::take(chunk)), patience).await {
+        Ok(()) => Ok(true),
+        Err(SendTimeoutError::Closed(_)) => Ok(false),
+        Err(SendTimeoutError::Timeout(_)) => Err(StorageError::ReaderStalled),
+    }
 }
 
 /// Several writes that commit together or not at all: a unit of work such as a page of orders
@@ -247,7 +286,11 @@ impl Storage {
             .connect_with(options)
             .await?;
         Ok(Self {
-            db: Db::Sqlite { pool, path },
+            db: Db::Sqlite {
+                pool,
+                path: path.into(),
+            },
+            reader_patience: READER_PATIENCE,
         })
     }
 
@@ -260,7 +303,10 @@ impl Storage {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Self { db: Db::Postgres(pool) })
+        Ok(Self {
+            db: Db::Postgres(pool),
+            reader_patience: READER_PATIENCE,
+        })
     }
 
     /// Starts a transaction for writes (see [`Transaction`]).

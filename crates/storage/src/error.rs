@@ -13,6 +13,9 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database lock file {path}: {source}")]
     LockFile { path: String, source: std::io::Error },
+    /// A streamed read's reader took nothing for a long while, and the read was given up.
+    #[error("the rows stopped: they were not taken for too long")]
+    ReaderStalled,
 }
 
 impl StorageError {

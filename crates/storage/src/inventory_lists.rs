@@ -191,7 +191,13 @@ impl Storage {
             with_pool!(storage, |pool| {
                 let mut query = stock_rows!(&filter);
                 query.push(" ORDER BY i.sku, i.id");
-                send_batches(query.build_query_as::<StoredStock>().fetch(pool), batch, &sender).await
+                send_batches(
+                    query.build_query_as::<StoredStock>().fetch(pool),
+                    batch,
+                    storage.reader_patience,
+                    &sender,
+                )
+                .await
             })
         })
     }

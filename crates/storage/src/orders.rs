@@ -573,7 +573,13 @@ impl Storage {
                 let mut query = sqlx::QueryBuilder::new(format!("SELECT {EXPORT_COLUMNS} FROM orders WHERE TRUE"));
                 push_filter!(query, &filter);
                 query.push(" ORDER BY purchased_at DESC, id DESC");
-                send_batches(query.build_query_as::<ExportedOrder>().fetch(pool), batch, &sender).await
+                send_batches(
+                    query.build_query_as::<ExportedOrder>().fetch(pool),
+                    batch,
+                    storage.reader_patience,
+                    &sender,
+                )
+                .await
             })
         })
     }

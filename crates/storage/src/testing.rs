@@ -297,6 +297,15 @@ impl ColumnSchema {
 }
 
 impl Storage {
+    /// The same storage, waiting `patience` for the reader of a streamed read (a minute
+    /// otherwise).
+    pub fn with_reader_patience(self, patience: std::time::Duration) -> Self {
+        Self {
+            reader_patience: patience,
+            ..self
+        }
+    }
+
     pub async fn execute_unprepared(&self, sql: &str) -> crate::Result<()> {
         with_pool!(self, |pool| {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(pool).await?;

@@ -150,6 +150,39 @@ fn figures(read: Figures, day: Option<i64>) -> (Days, Statuses) {
 }
 
 javelin_storage::backend_tests! {
+    async fn an_export_whose_reader_stops_taking_rows_is_let_go(db) {
+        let id = db.connection("amazon").await.expect("connection");
+        let orders: Vec<Order> = (0..10)
+            .map(|n| order(&format!("111-0000000-{n:07}"), OrderStatus::Shipped, n, n + 1, &[("a", 1)]))
+            .collect();
+        upsert(&db.storage, id, &orders).await;
+        let storage = db.storage.clone().with_reader_patience(std::time::Duration::from_millis(50));
+        let mut stream = std::pin::pin!(storage.stream_orders(OrderFilter::default(), 1));
+        let first = futures_util::StreamExt::next(&mut stream).await.expect("a batch").expect("rows");
+        // The reader takes nothing for longer than the storage waits: the read, and the
+        // connection it holds, are given up; the reader learns it when it comes back.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let (mut rest, mut stopped) = (0, None);
+        while let Some(batch) = futures_util::StreamExt::next(&mut stream).await {
+            match batch {
+                Ok(rows) => rest += rows.len(),
+                Err(err) => stopped = Some(err),
+            }
+        }
+        assert!(
+            matches!(stopped, Some(javelin_storage::StorageError::ReaderStalled)),
+            "{stopped:?}"
+        );
+        assert!(first.len() + rest < orders.len(), "given up before the end");
+        // A reader that keeps up gets every order.
+        let mut whole = 0;
+        let mut stream = std::pin::pin!(storage.stream_orders(OrderFilter::default(), 3));
+        while let Some(batch) = futures_util::StreamExt::next(&mut stream).await {
+            whole += batch.expect("rows").len();
+        }
+        assert_eq!(whole, orders.len());
+    }
+
     async fn search_finds_orders_by_id_sku_and_title_words(db) {
         let id = db.connection("amazon").await.expect("connection");
         let mat = titled(order("111-2223334-5556667", OrderStatus::Unshipped, 0, 1, &[("a", 1)]),
