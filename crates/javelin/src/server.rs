@@ -11,7 +11,7 @@ use javelin_marketplaces::amazon::Amazon;
 use javelin_marketplaces::flipkart::Flipkart;
 use javelin_storage::Storage;
 use javelin_sync::Sync;
-use javelin_web::{AppState, Metrics, WebSettings};
+use javelin_web::{AppState, Metrics, Services, WebSettings};
 use tokio::net::TcpListener;
 
 use crate::edge::EdgeLimits;
@@ -89,7 +89,7 @@ impl Server {
         let settings = WebSettings {
             frontend_url: config.frontend_url.clone(),
         };
-        let state = AppState {
+        let state = AppState::new(Services {
             catalog: javelin_core::Catalog::new(storage.clone()),
             inventory,
             storage,
@@ -98,7 +98,7 @@ impl Server {
             sync,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
-        };
+        });
         Ok(Self {
             listener,
             state,
