@@ -115,6 +115,26 @@ struct Existing {
     item_count: i64,
 }
 
+/// The stored state of some of a connection's orders, by marketplace id (a macro: the query
+/// builder's type differs per backend). Planned with its values each time: a plan kept from
+/// when the table was empty would scan the whole table for every page of a first big sync on
+/// PostgreSQL.
+macro_rules! existing_orders {
+    ($connection_id:expr, $external_ids:expr) => {{
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT id, external_id, status, remote_updated_at, purchased_at, total_minor, total_currency, item_count
+             FROM orders WHERE connection_id = ",
+        );
+        query.push_bind($connection_id).push(" AND external_id IN (");
+        let mut list = query.separated(", ");
+        for id in $external_ids {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        query
+    }};
+}
+
 #[derive(sqlx::FromRow)]
 struct DeletedItem {
     order_id: i64,
@@ -351,36 +371,9 @@ impl Transaction {
         Ok(summary)
     }
 
-    /// When the marketplace last changed each of these orders, as stored; orders not stored
-    /// are absent.
-    pub async fn order_versions(
-        &mut self,
-        connection_id: i64,
-        external_ids: &[&str],
-    ) -> Result<HashMap<String, Timestamp>> {
-        let mut versions = HashMap::with_capacity(external_ids.len());
-        for chunk in external_ids.chunks(ORDERS_PER_STATEMENT) {
-            for row in self.existing_orders(connection_id, chunk).await? {
-                versions.insert(row.external_id, row.remote_updated_at);
-            }
-        }
-        Ok(versions)
-    }
-
     async fn existing_orders(&mut self, connection_id: i64, external_ids: &[&str]) -> Result<Vec<Existing>> {
         with_tx!(self, |conn| {
-            let mut query = sqlx::QueryBuilder::new(
-                "SELECT id, external_id, status, remote_updated_at, purchased_at, total_minor, total_currency, item_count
-                 FROM orders WHERE connection_id = ",
-            );
-            query.push_bind(connection_id).push(" AND external_id IN (");
-            let mut list = query.separated(", ");
-            for id in external_ids {
-                list.push_bind(*id);
-            }
-            query.push(")");
-            // Planned with its values each time: a plan kept from when the table was empty
-            // would scan the whole table for every page of a first big sync on PostgreSQL.
+            let mut query = existing_orders!(connection_id, external_ids);
             Ok(query.build_query_as().persistent(false).fetch_all(&mut *conn).await?)
         })
     }
@@ -527,6 +520,24 @@ macro_rules! push_filter {
 pub(crate) use push_filter;
 
 impl Storage {
+    /// When the marketplace last changed each of these orders, as stored; orders not stored
+    /// are absent. Read outside any transaction: on SQLite one would hold the write lock.
+    pub async fn order_versions(
+        &self,
+        connection_id: i64,
+        external_ids: &[&str],
+    ) -> Result<HashMap<String, Timestamp>> {
+        let mut versions = HashMap::with_capacity(external_ids.len());
+        for chunk in external_ids.chunks(ORDERS_PER_STATEMENT) {
+            let rows: Vec<Existing> = with_pool!(self, |pool| {
+                let mut query = existing_orders!(connection_id, chunk);
+                query.build_query_as().persistent(false).fetch_all(pool).await?
+            });
+            versions.extend(rows.into_iter().map(|row| (row.external_id, row.remote_updated_at)));
+        }
+        Ok(versions)
+    }
+
     /// The orders `filter` lets through, newest first (by purchase time), `limit` at a time,
     /// after `cursor`.
     pub async fn list_orders(

@@ -1,9 +1,9 @@
 //! `javelin bench report`: an all-orders report document of about `--megabytes` (gzip, on disk,
 //! never whole in memory) served on loopback and read and stored the way a history import does
 //! it — downloaded, decompressed, decoded and parsed as it streams, a batch at a time stored
-//! through the sync upsert — beside the same download only read (the
-//! parse alone, the reference) and beside the same orders stored by plain INSERTs; with resident
-//! memory at each quarter of the orders.
+//! through the sync upsert — beside the same download only read (the parse alone, the
+//! reference) and beside the same orders stored by plain INSERTs; with resident memory at each
+//! quarter of the orders.
 
 use std::io::Write;
 use std::time::Instant;
@@ -31,9 +31,9 @@ pub async fn run(megabytes: u64, url: Option<&str>) -> anyhow::Result<()> {
 
     // The reference: the document downloaded and parsed, nothing stored.
     let started = Instant::now();
-    let mut batches = download(&amazon, &document).await?;
+    let mut download = open(&amazon, &document).await?;
     let mut parsed = 0usize;
-    while let Some(orders) = next(&mut batches).await? {
+    while let Some(orders) = next(&mut download).await? {
         parsed += orders.len();
     }
     let parse_only = started.elapsed().as_secs_f64();
@@ -49,9 +49,9 @@ pub async fn run(megabytes: u64, url: Option<&str>) -> anyhow::Result<()> {
     storage.claim_job("bench", now, now + time::Duration::hours(1)).await?;
     super::reset_peak_rss();
     let started = Instant::now();
-    let mut batches = download(&amazon, &document).await?;
+    let mut download = open(&amazon, &document).await?;
     let (mut stored, mut memory) = (0usize, Vec::new());
-    while let Some(orders) = next(&mut batches).await? {
+    while let Some(orders) = next(&mut download).await? {
         let mut tx = storage.begin().await?;
         let summary = tx.upsert_orders(connection, "amazon", &orders, now).await?;
         let progress = PageProgress {
@@ -79,8 +79,8 @@ pub async fn run(megabytes: u64, url: Option<&str>) -> anyhow::Result<()> {
     let db = super::scratch(url).await?;
     let connection = db.connection("amazon").await?;
     let started = Instant::now();
-    let mut batches = download(&amazon, &document).await?;
-    while let Some(orders) = next(&mut batches).await? {
+    let mut download = open(&amazon, &document).await?;
+    while let Some(orders) = next(&mut download).await? {
         db.storage
             .insert_orders_plainly(connection, "amazon", &orders, now)
             .await?;
@@ -135,7 +135,7 @@ async fn serve(path: std::path::PathBuf) -> anyhow::Result<ReportDocument> {
     })
 }
 
-async fn download(amazon: &Amazon, document: &ReportDocument) -> anyhow::Result<Download> {
+async fn open(amazon: &Amazon, document: &ReportDocument) -> anyhow::Result<Download> {
     amazon.download_orders(document).await.context("download the document")
 }
 

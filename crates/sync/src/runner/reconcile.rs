@@ -129,10 +129,7 @@ impl Run<'_> {
     /// Javelin's store compared with these orders: the ids it lacks or holds in an older state.
     pub(super) async fn outdated(&self, orders: &[Order]) -> Result<Vec<String>, Failure> {
         let ids: Vec<&str> = orders.iter().map(|order| order.external_id.as_str()).collect();
-        let mut tx = self.inner.storage.begin().await?;
-        let held = tx.order_versions(self.job.connection_id, &ids).await?;
-        // Only read: dropped, it rolls back.
-        drop(tx);
+        let held = self.inner.storage.order_versions(self.job.connection_id, &ids).await?;
         let mut seen = HashSet::new();
         Ok(orders
             .iter()

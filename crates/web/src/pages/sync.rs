@@ -348,14 +348,9 @@ pub(crate) async fn set_schedule(
     ))
 }
 
+/// A form that gives a date: read orders again from it, or import the history since it.
 #[derive(Deserialize)]
-pub(crate) struct ReadFromForm {
-    from: String,
-}
-
-/// `POST /connections/{id}/read-from`: read every order updated since a date again.
-#[derive(Deserialize)]
-pub(crate) struct ImportForm {
+pub(crate) struct DateForm {
     from: String,
 }
 
@@ -365,7 +360,7 @@ pub(crate) async fn import_history(
     Acting(actor): Acting,
     ConnectionId(id, _): ConnectionId,
     jar: CookieJar,
-    Form(form): Form<ImportForm>,
+    Form(form): Form<DateForm>,
 ) -> Result<Response, PageError> {
     let (kind, message) = match state.sync.import_history(&actor, id, &form.from).await {
         Ok((_, false)) => (
@@ -385,12 +380,13 @@ pub(crate) async fn import_history(
     Ok(flash::redirect(&state, jar, kind, &message, "/connections"))
 }
 
+/// `POST /connections/{id}/read-from`: read every order updated since a date again.
 pub(crate) async fn read_from(
     State(state): State<AppState>,
     Acting(actor): Acting,
     ConnectionId(id, _): ConnectionId,
     jar: CookieJar,
-    Form(form): Form<ReadFromForm>,
+    Form(form): Form<DateForm>,
 ) -> Result<Response, PageError> {
     let back = format!("/connections/{id}/sync");
     let (kind, message) = match state.sync.read_orders_from(&actor, id, &form.from).await {
