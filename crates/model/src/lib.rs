@@ -7,6 +7,6 @@ mod order;
 mod platform;
 
 pub use inventory::StockLevel;
-pub use money::{Money, MoneyError};
+pub use money::{AmountText, Money, MoneyError};
 pub use order::{Order, OrderItem, OrderStatus, ShipTo, UnknownStatus};
 pub use platform::{Platform, UnknownPlatform};

@@ -90,6 +90,33 @@ impl Money {
         Decimal::from_i128_with_scale(i128::from(self.minor), exponent(self.currency))
     }
 
+    /// [`Money::amount`] as text, written without a `Decimal` or an allocation: an orders page
+    /// writes several hundred amounts, and through `Decimal` they took a tenth of its time.
+    pub fn amount_text(&self) -> AmountText {
+        let mut buffer = itoa::Buffer::new();
+        let digits = buffer.format(self.minor.unsigned_abs()).as_bytes();
+        let decimals = exponent(self.currency) as usize;
+        // Zeros in front up to one digit before the point: 5 cents is `0.05`.
+        let padded = digits.len().max(decimals + 1);
+        let mut text = AmountText {
+            bytes: [0; AmountText::CAPACITY],
+            len: 0,
+        };
+        if self.minor < 0 {
+            text.push(b'-');
+        }
+        for position in 0..padded {
+            if decimals > 0 && position == padded - decimals {
+                text.push(b'.');
+            }
+            let digit = (position + digits.len())
+                .checked_sub(padded)
+                .map_or(b'0', |at| digits[at]);
+            text.push(digit);
+        }
+        text
+    }
+
     /// This amount `times` over (a line total from a unit price), if it fits.
     pub fn times(&self, times: u32) -> Option<Self> {
         Some(Self {
@@ -101,7 +128,35 @@ impl Money {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.amount(), self.currency())
+        write!(f, "{} {}", self.amount_text(), self.currency())
+    }
+}
+
+/// An amount written out (`-12.30`), kept on the stack.
+#[derive(Clone, Copy)]
+pub struct AmountText {
+    bytes: [u8; AmountText::CAPACITY],
+    len: usize,
+}
+
+impl AmountText {
+    /// A sign, the 20 digits of the largest `u64`, a point, and ISO 4217's largest exponent (4).
+    const CAPACITY: usize = 1 + 20 + 1 + 4;
+
+    fn push(&mut self, byte: u8) {
+        self.bytes[self.len] = byte;
+        self.len += 1;
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits, `-` and `.` are ever pushed.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for AmountText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -109,7 +164,7 @@ impl fmt::Display for Money {
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut object = serializer.serialize_struct("Money", 2)?;
-        object.serialize_field("amount", &self.amount().to_string())?;
+        object.serialize_field("amount", self.amount_text().as_str())?;
         object.serialize_field("currency", self.currency())?;
         object.end()
     }
@@ -184,5 +239,30 @@ mod tests {
         );
         assert_eq!(Money::from_minor(7, "JPY").expect("valid").to_string(), "7 JPY");
         assert_eq!(money.times(3).map(|m| m.minor()), Some(3702));
+    }
+
+    #[test]
+    fn amounts_are_written_with_the_currency_s_decimals() {
+        let cases = [
+            (1234, "USD", "12.34"),
+            (5, "USD", "0.05"),
+            (50, "USD", "0.50"),
+            (0, "USD", "0.00"),
+            (-5, "INR", "-0.05"),
+            (-123_456, "INR", "-1234.56"),
+            (1200, "JPY", "1200"),
+            (0, "JPY", "0"),
+            (-7, "JPY", "-7"),
+            (1, "KWD", "0.001"),
+            (1_234_567, "KWD", "1234.567"),
+            (12_345, "CLF", "1.2345"),
+            (i64::MIN, "KWD", "-9223372036854775.808"),
+            (i64::MAX, "CLF", "922337203685477.5807"),
+        ];
+        for (minor, code, text) in cases {
+            let money = Money::from_minor(minor, code).expect("valid");
+            assert_eq!(money.amount_text().as_str(), text, "{minor} {code}");
+            assert_eq!(money.amount().to_string(), text, "the Decimal agrees: {minor} {code}");
+        }
     }
 }

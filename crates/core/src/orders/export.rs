@@ -2,6 +2,7 @@
 //! however many orders the export holds.
 
 use futures_util::{Stream, StreamExt};
+use javelin_model::AmountText;
 use javelin_storage::{ExportedOrder, OrderFilter, Storage, StorageError};
 
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +62,10 @@ fn write(orders: &[ExportedOrder], header: bool) -> Result<Vec<u8>, ExportError>
             &order.purchased_at.to_string(),
             &order.remote_updated_at.to_string(),
             &order.ship_by_at.map(|at| at.to_string()).unwrap_or_default(),
-            &total.map(|total| total.amount().to_string()).unwrap_or_default(),
+            total
+                .map(|total| total.amount_text())
+                .as_ref()
+                .map_or("", AmountText::as_str),
             total.map(|total| total.currency()).unwrap_or(""),
             &order.units.to_string(),
         ])?;
