@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use javelin_model::{Money, Order, OrderItem, OrderStatus, ShipTo};
-use javelin_storage::{JobOrigin, PageProgress, SyncKind, Timestamp};
+use javelin_storage::{SyncKind, Timestamp};
 use time::Duration;
 
 /// Orders a sync page holds (Amazon's searchOrders maximum).
@@ -22,26 +22,10 @@ pub async fn run(count: usize, url: Option<&str>) -> anyhow::Result<()> {
     let connection = db.connection("amazon").await?;
     let storage = &db.storage;
     let now = Timestamp::now();
-    let (job, _) = storage
-        .enqueue_job(connection, SyncKind::Orders, JobOrigin::Seller, now)
-        .await?;
-    let lease = now + Duration::hours(1);
-    storage.claim_job("bench", now, lease).await?;
+    let job = super::claimed_job(storage, connection, SyncKind::Orders, now).await?;
     let started = Instant::now();
     for page in orders.chunks(PAGE) {
-        let mut tx = storage.begin().await?;
-        let summary = tx.upsert_orders(connection, "amazon", page, now).await?;
-        let progress = PageProgress {
-            fetched: page.len() as u64,
-            created: summary.created,
-            updated: summary.updated,
-            ..PageProgress::default()
-        };
-        anyhow::ensure!(
-            tx.record_page(job.id, "bench", &progress, None).await?,
-            "the job was lost"
-        );
-        tx.commit().await?;
+        super::store_page(storage, connection, job, page, now).await?;
     }
     let synced = started.elapsed().as_secs_f64();
     anyhow::ensure!(

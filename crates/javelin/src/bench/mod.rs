@@ -12,6 +12,9 @@ mod views;
 
 use std::process::ExitCode;
 
+use javelin_model::Order;
+use javelin_storage::{JobOrigin, PageProgress, Storage, SyncKind, Timestamp};
+
 use crate::cli::BenchCommand;
 use crate::config::Config;
 
@@ -98,6 +101,41 @@ fn status_mb(field: &str) -> f64 {
                 .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// A job of `kind` on `connection`, enqueued and claimed, as the sync runner holds one while it
+/// stores pages; returns its id.
+pub(super) async fn claimed_job(
+    storage: &Storage,
+    connection: i64,
+    kind: SyncKind,
+    now: Timestamp,
+) -> anyhow::Result<i64> {
+    let (job, _) = storage.enqueue_job(connection, kind, JobOrigin::Seller, now).await?;
+    storage.claim_job("bench", now, now + time::Duration::hours(1)).await?;
+    Ok(job.id)
+}
+
+/// Stores a page of orders as a sync does: upserted, with the page recorded on the job, in one
+/// transaction.
+pub(super) async fn store_page(
+    storage: &Storage,
+    connection: i64,
+    job: i64,
+    orders: &[Order],
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let mut tx = storage.begin().await?;
+    let summary = tx.upsert_orders(connection, "amazon", orders, now).await?;
+    let progress = PageProgress {
+        fetched: orders.len() as u64,
+        created: summary.created,
+        updated: summary.updated,
+        ..PageProgress::default()
+    };
+    anyhow::ensure!(tx.record_page(job, "bench", &progress, None).await?, "the job was lost");
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Starts the peak of resident memory (VmHWM) afresh (Linux 4.0 and later; a no-op elsewhere).

@@ -13,7 +13,7 @@ use axum::response::IntoResponse;
 use javelin_marketplaces::amazon::reports::{ALL_ORDERS_COLUMNS, Download, ReportDocument};
 use javelin_marketplaces::amazon::{Amazon, AmazonEndpoints};
 use javelin_model::Order;
-use javelin_storage::{JobOrigin, PageProgress, SyncKind, Timestamp};
+use javelin_storage::{SyncKind, Timestamp};
 use javelin_sync::IMPORT_BATCH;
 
 pub async fn run(megabytes: u64, url: Option<&str>) -> anyhow::Result<()> {
@@ -43,27 +43,13 @@ pub async fn run(megabytes: u64, url: Option<&str>) -> anyhow::Result<()> {
     let connection = db.connection("amazon").await?;
     let storage = &db.storage;
     let now = Timestamp::now();
-    let (job, _) = storage
-        .enqueue_job(connection, SyncKind::History, JobOrigin::Seller, now)
-        .await?;
-    storage.claim_job("bench", now, now + time::Duration::hours(1)).await?;
+    let job = super::claimed_job(storage, connection, SyncKind::History, now).await?;
     super::reset_peak_rss();
     let started = Instant::now();
     let mut download = open(&amazon, &document).await?;
     let (mut stored, mut memory) = (0usize, Vec::new());
     while let Some(orders) = next(&mut download).await? {
-        let mut tx = storage.begin().await?;
-        let summary = tx.upsert_orders(connection, "amazon", &orders, now).await?;
-        let progress = PageProgress {
-            fetched: orders.len() as u64,
-            created: summary.created,
-            ..PageProgress::default()
-        };
-        anyhow::ensure!(
-            tx.record_page(job.id, "bench", &progress, None).await?,
-            "the job was lost"
-        );
-        tx.commit().await?;
+        super::store_page(storage, connection, job, &orders, now).await?;
         stored += orders.len();
         while stored * 4 >= parsed * (memory.len() + 1) && memory.len() < 4 {
             memory.push(super::rss_mb_now());
